@@ -1,0 +1,1 @@
+"""Hearth's room engine: pure rules (``engine``), their data (``model``) and storage backends."""

@@ -1,0 +1,80 @@
+"""The small interfaces every backend implements.
+
+- ``RoomDirectory``: room definitions (title, settings, invite version). Persistent: SQLite by
+  default, Redis for many nodes.
+- ``LiveStore``: the live ``RoomState`` of each room, changed only through ``apply``, which runs a
+  pure step atomically per room and publishes the resulting frames in ``seq`` order.
+- ``Bus``: per-room channels carrying encoded frames to the nodes that have participants in the
+  room. A node subscribes to a room while it holds at least one connection of it.
+
+Frames are encoded once, by whoever produced them; the bus moves bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import msgspec
+
+from rooms.events import Delivery
+from rooms.model import RoomConfig, RoomState
+
+
+class StoreUnavailable(Exception):
+    """The backing service (Redis) cannot be reached; the command changed nothing."""
+
+
+class Frame(msgspec.Struct, frozen=True, array_like=True):
+    """One encoded event on its way to connections.
+
+    ``to=None``: every admitted participant of the room; otherwise these participant ids.
+    ``seq``: the room sequence number (0 for unnumbered frames). ``close``: close code to apply
+    after sending. ``admit``: internal marker asking the connection of that id to send its welcome.
+    ``kind``: the event type, for metrics. ``ts``: wall-clock publish time, for fan-out latency.
+    """
+
+    data: bytes
+    to: tuple[str, ...] | None = None
+    seq: int = 0
+    close: int | None = None
+    admit: str | None = None
+    kind: str = ""
+    ts: float = 0.0
+
+
+Step = Callable[[RoomState | None], tuple[RoomState | None, list[Delivery]]]
+FrameHandler = Callable[[Frame], None]
+
+
+class RoomDirectory(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def create(self, config: RoomConfig) -> None: ...
+    async def get(self, room_id: str) -> RoomConfig | None: ...
+    async def update(self, config: RoomConfig) -> None: ...
+    async def all(self) -> list[RoomConfig]: ...
+    async def ping(self) -> bool: ...
+
+
+class LiveStore(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def load(self, room_id: str) -> RoomState | None: ...
+    async def apply(
+        self, room_id: str, step: Step, encode: Callable[[list[Delivery]], list[Frame]]
+    ) -> list[Delivery]:
+        """Run ``step`` on the room's state atomically, save the result (``None`` deletes it),
+        and publish the encoded frames of its deliveries on the room's channel, in order."""
+        ...
+
+    async def room_ids(self) -> list[str]: ...
+    async def ping(self) -> bool: ...
+
+
+class Bus(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def subscribe(self, room_id: str, handler: FrameHandler) -> None: ...
+    async def unsubscribe(self, room_id: str, handler: FrameHandler) -> None: ...
+    async def publish(self, room_id: str, frames: list[Frame]) -> None: ...

@@ -1,0 +1,160 @@
+"""Commands: what someone (or the clock) asks of a room. Who acted is part of every command.
+
+Client commands carry ``actor``, the participant id the server authenticated; nothing a client
+writes can set it. System commands (``Join``, ``Resume``, ``Disconnect``, ``Tick``) come from the
+server after it has checked a token or seen a socket close.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from rooms.model import FloorMode, Role, RoomConfig
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    actor: str
+
+
+# System commands -----------------------------------------------------------------------------
+
+
+class Join(Command, frozen=True, kw_only=True):
+    """A verified token asks for a seat. ``actor`` is the id the server chose for the newcomer."""
+
+    name: str
+    role: Role
+    agree: bool
+    sub: str | None = None
+    device: str | None = None
+    session_id: str = ""  # the id of the session this join starts, if it starts one
+
+
+class Resume(Command, frozen=True, kw_only=True):
+    """Come back within the grace period with a resume token of generation ``gen``."""
+
+    session_id: str | None
+    gen: int
+
+
+class Disconnect(Command, frozen=True, kw_only=True):
+    """The socket closed without ``leave``: keep the seat for the grace period."""
+
+
+class Tick(Command, frozen=True, kw_only=True):
+    """The clock: expires grace periods and sends ``floor_time_up``. ``actor`` is ignored."""
+
+    actor: str = ""
+    grace_seconds: float = 30.0
+
+
+# Anyone ----------------------------------------------------------------------------------------
+
+
+class Leave(Command, frozen=True, kw_only=True):
+    pass
+
+
+class Chat(Command, frozen=True, kw_only=True):
+    text: str
+    to_facilitators: bool = False
+
+
+class React(Command, frozen=True, kw_only=True):
+    emoji: str
+
+
+class Media(Command, frozen=True, kw_only=True):
+    audio: bool
+    video: bool
+
+
+class Hand(Command, frozen=True, kw_only=True):
+    raised: bool
+
+
+class Pass(Command, frozen=True, kw_only=True):
+    pass
+
+
+class Away(Command, frozen=True, kw_only=True):
+    away: bool
+
+
+# Facilitators ----------------------------------------------------------------------------------
+
+
+class Mute(Command, frozen=True, kw_only=True):
+    target: str
+    video: bool = False
+
+
+class MuteAll(Command, frozen=True, kw_only=True):
+    pass
+
+
+class AllowSpeak(Command, frozen=True, kw_only=True):
+    target: str
+
+
+class GiveFloor(Command, frozen=True, kw_only=True):
+    target: str
+
+
+class NextFloor(Command, frozen=True, kw_only=True):
+    pass
+
+
+class EndFloor(Command, frozen=True, kw_only=True):
+    pass
+
+
+class SetFloor(Command, frozen=True, kw_only=True):
+    mode: FloorMode
+    turn_seconds: int | None = None
+    set_turn_seconds: bool = False
+    order: tuple[str, ...] | None = None
+
+
+class LowerHand(Command, frozen=True, kw_only=True):
+    target: str
+
+
+class LowerAllHands(Command, frozen=True, kw_only=True):
+    pass
+
+
+class Admit(Command, frozen=True, kw_only=True):
+    target: str
+
+
+class AdmitAll(Command, frozen=True, kw_only=True):
+    pass
+
+
+class Deny(Command, frozen=True, kw_only=True):
+    target: str
+
+
+class Lock(Command, frozen=True, kw_only=True):
+    locked: bool
+
+
+class Remove(Command, frozen=True, kw_only=True):
+    target: str
+    ban: bool = False
+
+
+class DeleteChat(Command, frozen=True, kw_only=True):
+    message_id: str
+
+
+class EndSession(Command, frozen=True, kw_only=True):
+    pass
+
+
+class UpdateRoom(Command, frozen=True, kw_only=True):
+    """Settings changed over HTTP (``PATCH``): the live state takes the new definition."""
+
+    actor: str = ""
+    config: RoomConfig

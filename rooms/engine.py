@@ -1,0 +1,189 @@
+"""The room engine: ``apply(state, command, now) -> (state, deliveries)``. Pure: no I/O, no clock.
+
+``apply`` never changes the state it is given. It checks the command against the actor's
+capabilities, runs its handler on a clone, then settles the clone: enforces who may be heard,
+runs the speaking clocks, and turns every real change into events by comparing before and after.
+Events that every admitted participant receives are numbered with ``seq`` here, and only here.
+A refused command raises ``CommandError`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from rooms import handlers
+from rooms.commands import Command, Tick
+from rooms.errors import CommandError
+from rooms.events import (
+    Admitted,
+    Delivery,
+    FloorChanged,
+    Lobby,
+    LobbyChanged,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantUpdated,
+    RoomLocked,
+    Speaking,
+)
+from rooms.floor import can_speak
+from rooms.handlers import Context
+from rooms.model import FloorMode, LobbyState, RoomState, Seat, SessionState
+from rooms.permissions import Capability, can
+
+__all__ = ["CommandError", "apply", "floor_view", "lobby_state", "next_deadline", "speaking_view"]
+
+
+def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, list[Delivery]]:
+    spec = handlers.HANDLERS.get(type(command))
+    if spec is None:
+        raise CommandError("unknown_type", f"no rule for {type(command).__name__}")
+    if spec.capability is not None:
+        _authorize(state, command.actor, spec.capability, spec.lobby_ok)
+    new = state.clone()
+    ctx = Context(now=now)
+    result = spec.run(new, command, ctx)
+    if result is not None:  # the handler replaced the whole state (end of session)
+        new = result
+    elif spec.settles:
+        _settle(state, new, ctx)
+    return new, _number(new, ctx.deliveries)
+
+
+def _authorize(state: RoomState, actor: str, capability: Capability, lobby_ok: bool) -> None:
+    seat = state.seats.get(actor)
+    if seat is None:
+        raise CommandError("forbidden", "you are not in this room")
+    if not seat.admitted and not lobby_ok:
+        raise CommandError("forbidden", "you are waiting to be let in")
+    if not can(seat.person.role, capability):
+        raise CommandError("forbidden", f"only a facilitator may do this ({capability})")
+
+
+def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
+    _enforce_speaking(state)
+    _run_clocks(state, ctx.now)
+    out = ctx.deliveries
+    joined: list[str] = []
+    for pid, seat in state.seats.items():
+        old = before.seats.get(pid)
+        if seat.admitted and (old is None or not old.admitted):
+            joined.append(pid)
+            out.append(Delivery(ParticipantJoined(participant=seat.person)))
+        elif seat.admitted and old is not None and old.person != seat.person:
+            out.append(Delivery(ParticipantUpdated(participant=seat.person)))
+    for pid, reason in ctx.left.items():
+        out.append(Delivery(ParticipantLeft(id=pid, reason=reason)))
+    if floor_view(before) != floor_view(state):
+        out.append(Delivery(floor_event(state)))
+    if before.locked != state.locked:
+        out.append(Delivery(RoomLocked(locked=state.locked)))
+    facilitators = tuple(s.id for s in state.admitted() if s.is_facilitator)
+    if facilitators:
+        waiting = waiting_view(state)
+        if waiting != waiting_view(before):
+            out.append(Delivery(LobbyChanged(waiting=waiting), to=facilitators))
+        speaking = speaking_view(state)
+        if speaking != speaking_view(before):
+            out.append(Delivery(Speaking(speaking=speaking), to=facilitators))
+    for pid, seat in state.seats.items():
+        if not seat.admitted:
+            now_state = lobby_state(state)
+            old = before.seats.get(pid)
+            if old is None or old.admitted or lobby_state(before) != now_state or pid in ctx.resumed:
+                out.append(Delivery(Lobby(state=now_state), to=(pid,)))
+    # Welcomes first: a newcomer's welcome (built from the latest state) precedes anything
+    # addressed to it; the numbered events it already covers are skipped by its connection.
+    welcomes = joined + [p for p in ctx.resumed if p not in joined and state.seats[p].admitted]
+    out[:0] = [Delivery(Admitted(id=pid), to=(pid,)) for pid in welcomes]
+
+
+def _enforce_speaking(state: RoomState) -> None:
+    """Keep ``can_speak`` true to its definition, and nobody's audio on without it."""
+    for pid, seat in state.seats.items():
+        person = seat.person
+        allowed = can_speak(state, seat)
+        audio = person.audio and allowed
+        if allowed != person.can_speak or audio != person.audio:
+            state.seats[pid] = replace(seat, person=replace(person, can_speak=allowed, audio=audio))
+
+
+def _speaking_now(state: RoomState, seat: Seat) -> bool:
+    if not seat.admitted or not seat.person.connected:
+        return False
+    if state.floor.holder == seat.id:
+        return True
+    return state.floor.mode is FloorMode.OPEN and seat.person.audio and not seat.person.away
+
+
+def _run_clocks(state: RoomState, now: float) -> None:
+    """Speaking time: the floor holder's clock runs; in open mode, anyone's with the mic on."""
+    for pid in list(state.speaking_since):
+        seat = state.seats.get(pid)
+        if seat is None or not _speaking_now(state, seat):
+            started = state.speaking_since.pop(pid)
+            state.speaking[pid] = state.speaking.get(pid, 0.0) + max(0.0, now - started)
+    for pid, seat in state.seats.items():
+        if pid not in state.speaking_since and _speaking_now(state, seat):
+            state.speaking_since[pid] = now
+
+
+def _number(state: RoomState, deliveries: list[Delivery]) -> list[Delivery]:
+    numbered: list[Delivery] = []
+    for delivery in deliveries:
+        if delivery.to is None:
+            state.seq += 1
+            delivery = Delivery(replace(delivery.event, seq=state.seq), None, delivery.close)
+        numbered.append(delivery)
+    return numbered
+
+
+# Views shared with the server (welcome, snapshot) ----------------------------------------------
+
+
+def floor_event(state: RoomState) -> FloorChanged:
+    floor = state.floor
+    return FloorChanged(
+        mode=floor.mode,
+        holder=floor.holder,
+        queue=state.hand_queue(),
+        order=list(floor.order),
+        started_at=floor.started_at,
+        ends_at=floor.ends_at,
+        turn_seconds=floor.turn_seconds,
+    )
+
+
+def floor_view(state: RoomState) -> FloorChanged:
+    return floor_event(state)
+
+
+def waiting_view(state: RoomState) -> list[dict[str, str]]:
+    return [{"id": s.id, "name": s.person.name} for s in state.waiting()]
+
+
+def speaking_view(state: RoomState) -> dict[str, float]:
+    """Completed speaking time per admitted participant, 0 for those who have not spoken yet."""
+    return {s.id: round(state.speaking.get(s.id, 0.0), 1) for s in state.admitted()}
+
+
+def lobby_state(state: RoomState) -> LobbyState:
+    if state.session is SessionState.LIVE and state.facilitator_present():
+        return LobbyState.WAITING_FOR_ADMISSION
+    return LobbyState.WAITING_FOR_FACILITATOR
+
+
+def next_deadline(state: RoomState, grace_seconds: float) -> float | None:
+    """When the clock next matters: a turn running out, or a grace period ending."""
+    deadlines: list[float] = []
+    floor = state.floor
+    if floor.holder is not None and floor.ends_at is not None and not floor.time_up_sent:
+        deadlines.append(floor.ends_at)
+    for seat in state.seats.values():
+        if seat.disconnected_at is not None:
+            deadlines.append(seat.disconnected_at + grace_seconds)
+    return min(deadlines) if deadlines else None
+
+
+def tick(state: RoomState, now: float, grace_seconds: float) -> tuple[RoomState, list[Delivery]]:
+    return apply(state, Tick(grace_seconds=grace_seconds), now)

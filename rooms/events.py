@@ -1,0 +1,135 @@
+"""Events: what a room tells its participants. Each class encodes to one wire message.
+
+The engine wraps every event in a ``Delivery`` that says who receives it. Events for every
+admitted participant (``to is None``) are numbered with the room's ``seq``; the others are not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from rooms.model import ChatMessage, LeaveReason, LobbyState, Participant
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    pass
+
+
+class ParticipantJoined(Event, frozen=True, kw_only=True, tag="participant_joined"):
+    participant: Participant
+    seq: int = 0
+
+
+class ParticipantUpdated(Event, frozen=True, kw_only=True, tag="participant_updated"):
+    participant: Participant
+    seq: int = 0
+
+
+class ParticipantLeft(Event, frozen=True, kw_only=True, tag="participant_left"):
+    id: str
+    reason: LeaveReason
+    seq: int = 0
+
+
+class ChatPosted(Event, frozen=True, kw_only=True, tag="chat", omit_defaults=True):
+    message: ChatMessage
+    seq: int | None = None  # private messages are not numbered
+
+
+class ChatDeleted(Event, frozen=True, kw_only=True, tag="chat_deleted"):
+    id: str
+    seq: int = 0
+
+
+class Reaction(Event, frozen=True, kw_only=True, tag="reaction"):
+    sender: str = msgspec.field(name="from")
+    emoji: str
+    seq: int = 0
+
+
+class FloorChanged(Event, frozen=True, kw_only=True, tag="floor"):
+    mode: str
+    holder: str | None
+    queue: list[str]
+    order: list[str]
+    started_at: float | None
+    ends_at: float | None
+    turn_seconds: int | None
+    seq: int = 0
+
+
+class FloorTimeUp(Event, frozen=True, kw_only=True, tag="floor_time_up"):
+    holder: str
+    seq: int = 0
+
+
+class RoomLocked(Event, frozen=True, kw_only=True, tag="room_locked"):
+    locked: bool
+    seq: int = 0
+
+
+class RoomUpdated(Event, frozen=True, kw_only=True, tag="room_updated"):
+    """Extension: the facilitator changed the room's settings during a session."""
+
+    room: dict[str, Any]
+    seq: int = 0
+
+
+class LobbyChanged(Event, frozen=True, kw_only=True, tag="lobby_changed"):
+    waiting: list[dict[str, str]]
+
+
+class Speaking(Event, frozen=True, kw_only=True, tag="speaking"):
+    speaking: dict[str, float]
+
+
+class Lobby(Event, frozen=True, kw_only=True, tag="lobby"):
+    state: LobbyState
+
+
+class Removed(Event, frozen=True, kw_only=True, tag="removed"):
+    reason: str
+
+
+class SessionEnded(Event, frozen=True, kw_only=True, tag="session_ended"):
+    reason: str
+
+
+class Admitted(Event, frozen=True, kw_only=True, tag="admitted"):
+    """Internal: tells the connection of ``id`` to send its ``welcome`` now. Never on the wire."""
+
+    id: str
+
+
+class Delivery(msgspec.Struct, frozen=True):
+    """An event and its audience: ``to=None`` is every admitted participant (numbered);
+    otherwise exactly these ids. ``close`` asks the recipients' sockets to close after it."""
+
+    event: Event
+    to: tuple[str, ...] | None = None
+    close: int | None = None
+
+
+CLOSE_REMOVED = 4003
+CLOSE_SESSION_ENDED = 4010
+
+AnyEvent = (
+    ParticipantJoined
+    | ParticipantUpdated
+    | ParticipantLeft
+    | ChatPosted
+    | ChatDeleted
+    | Reaction
+    | FloorChanged
+    | FloorTimeUp
+    | RoomLocked
+    | RoomUpdated
+    | LobbyChanged
+    | Speaking
+    | Lobby
+    | Removed
+    | SessionEnded
+    | Admitted
+)

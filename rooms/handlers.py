@@ -1,0 +1,437 @@
+"""One small handler per command, registered in ``HANDLERS`` with the capability it needs.
+
+A handler receives a clone of the state and may change it freely, but must raise
+``CommandError`` before its first change when it refuses. Handlers only add the events that
+cannot be derived by comparing states (chat, reactions, removal notices); ``rooms.engine``
+derives the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from msgspec.structs import replace
+
+from rooms import commands as c
+from rooms import floor as fl
+from rooms.errors import CommandError
+from rooms.events import (
+    CLOSE_REMOVED,
+    CLOSE_SESSION_ENDED,
+    ChatDeleted,
+    ChatPosted,
+    Delivery,
+    FloorTimeUp,
+    Lobby,
+    Reaction,
+    Removed,
+    RoomUpdated,
+    SessionEnded,
+)
+from rooms.model import (
+    ChatMessage,
+    FloorMode,
+    LeaveReason,
+    LobbyState,
+    Participant,
+    RoomState,
+    Seat,
+    SessionState,
+)
+from rooms.permissions import Capability, can
+
+REACTIONS: tuple[str, ...] = ("💜", "👏", "🙏", "🤗", "👍", "🌱")
+
+
+@dataclass
+class Context:
+    now: float
+    deliveries: list[Delivery] = field(default_factory=list)
+    left: dict[str, LeaveReason] = field(default_factory=dict)
+    resumed: list[str] = field(default_factory=list)
+
+
+Run = Callable[[RoomState, Any, Context], RoomState | None]
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    run: Run
+    capability: Capability | None  # None: a system command, the server vouches for it
+    lobby_ok: bool = False  # may someone still in the lobby send it?
+    settles: bool = True  # False for commands that cannot change people or the floor
+
+
+HANDLERS: dict[type[c.Command], HandlerSpec] = {}
+C = TypeVar("C", bound=c.Command)
+
+
+def rule(
+    command: type[C], capability: Capability | None, *, lobby_ok: bool = False, settles: bool = True
+) -> Callable[[Callable[[RoomState, C, Context], RoomState | None]], Any]:
+    def register(run: Callable[[RoomState, C, Context], RoomState | None]) -> Any:
+        HANDLERS[command] = HandlerSpec(run, capability, lobby_ok, settles)
+        return run
+
+    return register
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+
+def _seat(state: RoomState, pid: str, *, admitted: bool = True) -> Seat:
+    seat = state.seats.get(pid)
+    if seat is None or seat.admitted != admitted:
+        where = "in the room" if admitted else "in the lobby"
+        raise CommandError("invalid_target", f"nobody with that id is {where}")
+    return seat
+
+
+def _member(state: RoomState, pid: str) -> Seat:
+    seat = _seat(state, pid)
+    if seat.is_facilitator:
+        raise CommandError("invalid_target", "facilitators cannot be muted or removed")
+    return seat
+
+
+def _update(state: RoomState, pid: str, **changes: Any) -> None:
+    seat = state.seats[pid]
+    state.seats[pid] = replace(seat, person=replace(seat.person, **changes))
+
+
+def _admit(state: RoomState, pid: str) -> None:
+    seat = state.seats[pid]
+    state.seats[pid] = replace(seat, admitted=True)
+    if state.floor.mode is FloorMode.CIRCLE and not seat.is_facilitator and pid not in state.floor.order:
+        state.floor = replace(state.floor, order=(*state.floor.order, pid))
+
+
+def _drop(state: RoomState, pid: str, reason: LeaveReason, ctx: Context) -> None:
+    seat = state.seats.pop(pid)
+    state.speaking_since.pop(pid, None)
+    fl.drop_from_floor(state, pid)
+    if seat.admitted:
+        ctx.left[pid] = reason
+
+
+def _start_session(state: RoomState, session_id: str, now: float) -> None:
+    state.session = SessionState.LIVE
+    state.session_id = session_id
+    state.started_at = now
+    state.floor = fl.fresh_floor(state)
+    if not state.room.lobby:
+        for pid in [s.id for s in state.waiting()]:
+            _admit(state, pid)
+
+
+# Joining, leaving, connections ----------------------------------------------------------------
+
+
+@rule(c.Join, None)
+def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
+    existing = state.seats.get(cmd.actor)
+    if not cmd.agree:
+        raise CommandError("agreement_required", "please read and accept the group agreement")
+    if (cmd.sub is not None and cmd.sub in state.banned_subs) or cmd.device in state.banned_devices:
+        raise CommandError("banned", "you cannot rejoin this session")
+    privileged = can(cmd.role, Capability.BYPASS_LIMITS)
+    if existing is not None:  # the same personal invite again: take the seat back
+        state.seats[cmd.actor] = replace(existing, disconnected_at=None, resume_gen=existing.resume_gen + 1)
+        _update(state, cmd.actor, connected=True)
+        ctx.resumed.append(cmd.actor)
+        return
+    if state.locked and not privileged:
+        raise CommandError("room_locked", "the facilitator has locked the room")
+    if len(state.seats) >= state.room.max_participants and not privileged:
+        raise CommandError("room_full", "this room is full")
+    person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
+    state.seats[cmd.actor] = Seat(
+        person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device
+    )
+    if can(cmd.role, Capability.BYPASS_LOBBY):
+        if state.session is SessionState.IDLE:
+            _start_session(state, cmd.session_id, ctx.now)
+        _admit(state, cmd.actor)
+    elif state.session is SessionState.LIVE and not state.room.lobby:
+        _admit(state, cmd.actor)
+
+
+@rule(c.Resume, None)
+def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
+    if cmd.session_id != state.session_id:
+        raise CommandError("session_ended", "that session has ended")
+    seat = state.seats.get(cmd.actor)
+    if seat is None or seat.resume_gen != cmd.gen:
+        raise CommandError("unauthorized", "this resume token was already used or has expired")
+    state.seats[cmd.actor] = replace(seat, disconnected_at=None, resume_gen=seat.resume_gen + 1)
+    _update(state, cmd.actor, connected=True)
+    ctx.resumed.append(cmd.actor)
+
+
+@rule(c.Disconnect, None)
+def disconnect(state: RoomState, cmd: c.Disconnect, ctx: Context) -> None:
+    seat = state.seats.get(cmd.actor)
+    if seat is None or not seat.person.connected:
+        raise CommandError("invalid_target", "not connected")
+    state.seats[cmd.actor] = replace(seat, disconnected_at=ctx.now)
+    _update(state, cmd.actor, connected=False)
+    fl.release_if_holder(state, cmd.actor)
+
+
+@rule(c.Tick, None)
+def tick(state: RoomState, cmd: c.Tick, ctx: Context) -> None:
+    for seat in list(state.seats.values()):
+        if seat.disconnected_at is not None and ctx.now >= seat.disconnected_at + cmd.grace_seconds:
+            _drop(state, seat.id, LeaveReason.TIMEOUT, ctx)
+    floor = state.floor
+    if floor.holder and floor.ends_at is not None and not floor.time_up_sent and ctx.now >= floor.ends_at:
+        state.floor = replace(floor, time_up_sent=True)
+        ctx.deliveries.append(Delivery(FloorTimeUp(holder=floor.holder)))
+
+
+@rule(c.Leave, Capability.TAKE_PART, lobby_ok=True)
+def leave(state: RoomState, cmd: c.Leave, ctx: Context) -> None:
+    _drop(state, cmd.actor, LeaveReason.LEFT, ctx)
+
+
+# Taking part ----------------------------------------------------------------------------------
+
+
+@rule(c.Chat, Capability.TAKE_PART, settles=False)
+def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
+    sender = state.seats[cmd.actor]
+    state.chat_counter += 1
+    message = ChatMessage(
+        id=f"m{state.chat_counter}",
+        sender=cmd.actor,
+        name=sender.person.name,
+        text=cmd.text,
+        ts=ctx.now,
+        private=cmd.to_facilitators,
+    )
+    state.chat.append(message)
+    if cmd.to_facilitators:
+        readers = [s.id for s in state.admitted() if can(s.person.role, Capability.READ_PRIVATE)]
+        to = tuple(dict.fromkeys([*readers, cmd.actor]))
+        ctx.deliveries.append(Delivery(ChatPosted(message=message), to=to))
+    else:
+        ctx.deliveries.append(Delivery(ChatPosted(message=message, seq=0)))
+
+
+@rule(c.React, Capability.TAKE_PART, settles=False)
+def react(state: RoomState, cmd: c.React, ctx: Context) -> None:
+    if cmd.emoji not in REACTIONS:
+        raise CommandError("bad_message", "that reaction is not one of welcome.reactions")
+    ctx.deliveries.append(Delivery(Reaction(sender=cmd.actor, emoji=cmd.emoji)))
+
+
+@rule(c.Media, Capability.TAKE_PART)
+def media(state: RoomState, cmd: c.Media, ctx: Context) -> None:
+    seat = state.seats[cmd.actor]
+    person = seat.person
+    if cmd.audio and not person.audio and not fl.can_speak(state, seat):
+        why = "a facilitator muted you" if person.muted_by_facilitator else "someone else has the floor"
+        raise CommandError("not_allowed_to_speak", why)
+    if cmd.video and not person.video and person.video_muted_by_facilitator:
+        raise CommandError("forbidden", "a facilitator turned your camera off")
+    _update(state, cmd.actor, audio=cmd.audio, video=cmd.video)
+
+
+@rule(c.Hand, Capability.TAKE_PART)
+def hand(state: RoomState, cmd: c.Hand, ctx: Context) -> None:
+    current = state.seats[cmd.actor].person.hand
+    if cmd.raised and current is None:
+        _update(state, cmd.actor, hand=ctx.now)
+    elif not cmd.raised:
+        _update(state, cmd.actor, hand=None)
+
+
+@rule(c.Pass, Capability.TAKE_PART)
+def pass_floor(state: RoomState, cmd: c.Pass, ctx: Context) -> None:
+    if state.floor.holder != cmd.actor:
+        raise CommandError("forbidden", "you do not hold the floor")
+    if state.floor.mode is FloorMode.CIRCLE:  # the talking circle moves on by itself
+        _advance(state, ctx)
+    else:  # queue/open: the facilitator gives the floor to the next in line, not the pass
+        fl.set_holder(state, None, ctx.now)
+
+
+@rule(c.Away, Capability.TAKE_PART)
+def away(state: RoomState, cmd: c.Away, ctx: Context) -> None:
+    if cmd.away:
+        _update(state, cmd.actor, away=True, video=False)
+        fl.release_if_holder(state, cmd.actor)
+    else:
+        _update(state, cmd.actor, away=False)
+
+
+# Facilitators: voices ---------------------------------------------------------------------------
+
+
+@rule(c.Mute, Capability.MUTE_OTHERS)
+def mute(state: RoomState, cmd: c.Mute, ctx: Context) -> None:
+    _member(state, cmd.target)
+    if cmd.video:
+        _update(state, cmd.target, audio=False, muted_by_facilitator=True, video=False,
+                video_muted_by_facilitator=True)
+    else:
+        _update(state, cmd.target, audio=False, muted_by_facilitator=True)
+
+
+@rule(c.MuteAll, Capability.MUTE_OTHERS)
+def mute_all(state: RoomState, cmd: c.MuteAll, ctx: Context) -> None:
+    for seat in state.admitted():
+        if not seat.is_facilitator:
+            _update(state, seat.id, audio=False, muted_by_facilitator=True)
+
+
+@rule(c.AllowSpeak, Capability.MUTE_OTHERS)
+def allow_speak(state: RoomState, cmd: c.AllowSpeak, ctx: Context) -> None:
+    _seat(state, cmd.target)
+    _update(state, cmd.target, muted_by_facilitator=False, video_muted_by_facilitator=False)
+
+
+# Facilitators: the floor ---------------------------------------------------------------------
+
+
+def _advance(state: RoomState, ctx: Context) -> None:
+    """The floor moves on: the next in the circle, or the next raised hand, or back to nobody."""
+    if state.floor.mode is FloorMode.CIRCLE:
+        nxt = fl.next_in_circle(state)
+        if nxt is None:  # the round is complete: the floor returns, the next round starts at the top
+            fl.set_holder(state, None, ctx.now)
+            state.floor = replace(state.floor, cursor=-1)
+            return
+    else:
+        nxt = fl.next_in_queue(state)
+    if nxt is not None:
+        _update(state, nxt, hand=None)
+    fl.set_holder(state, nxt, ctx.now)
+
+
+@rule(c.GiveFloor, Capability.RUN_FLOOR)
+def give_floor(state: RoomState, cmd: c.GiveFloor, ctx: Context) -> None:
+    if not fl.eligible(_seat(state, cmd.target)):
+        raise CommandError("invalid_target", "that person is away or reconnecting")
+    _update(state, cmd.target, hand=None)
+    fl.set_holder(state, cmd.target, ctx.now)
+
+
+@rule(c.NextFloor, Capability.RUN_FLOOR)
+def next_floor(state: RoomState, cmd: c.NextFloor, ctx: Context) -> None:
+    _advance(state, ctx)
+
+
+@rule(c.EndFloor, Capability.RUN_FLOOR)
+def end_floor(state: RoomState, cmd: c.EndFloor, ctx: Context) -> None:
+    fl.set_holder(state, None, ctx.now)
+
+
+@rule(c.SetFloor, Capability.RUN_FLOOR)
+def set_floor(state: RoomState, cmd: c.SetFloor, ctx: Context) -> None:
+    order = state.floor.order
+    if cmd.order is not None:
+        if len(set(cmd.order)) != len(cmd.order):
+            raise CommandError("bad_message", "order lists someone twice")
+        for pid in cmd.order:
+            _seat(state, pid)
+        order = cmd.order
+    elif cmd.mode is FloorMode.CIRCLE and (state.floor.mode is not FloorMode.CIRCLE or not order):
+        order = fl.default_order(state)
+    turn = cmd.turn_seconds if cmd.set_turn_seconds else state.floor.turn_seconds
+    floor = state.floor
+    if cmd.mode is not floor.mode:
+        state.floor = replace(floor, mode=cmd.mode, order=order, turn_seconds=turn, cursor=-1)
+        fl.set_holder(state, None, ctx.now)
+        return
+    cursor = order.index(floor.holder) if floor.holder in order else -1
+    ends_at = floor.started_at + turn if turn and floor.started_at is not None else None
+    time_up_sent = floor.time_up_sent and ends_at == floor.ends_at  # a new end gets its own time-up
+    state.floor = replace(
+        floor, order=order, turn_seconds=turn, ends_at=ends_at, cursor=cursor, time_up_sent=time_up_sent
+    )
+
+
+@rule(c.LowerHand, Capability.MANAGE_HANDS)
+def lower_hand(state: RoomState, cmd: c.LowerHand, ctx: Context) -> None:
+    _seat(state, cmd.target)
+    _update(state, cmd.target, hand=None)
+
+
+@rule(c.LowerAllHands, Capability.MANAGE_HANDS)
+def lower_all_hands(state: RoomState, cmd: c.LowerAllHands, ctx: Context) -> None:
+    for seat in state.admitted():
+        if seat.person.hand is not None:
+            _update(state, seat.id, hand=None)
+
+
+# Facilitators: the door ----------------------------------------------------------------------
+
+
+@rule(c.Admit, Capability.ADMIT)
+def admit(state: RoomState, cmd: c.Admit, ctx: Context) -> None:
+    _seat(state, cmd.target, admitted=False)
+    _admit(state, cmd.target)
+
+
+@rule(c.AdmitAll, Capability.ADMIT)
+def admit_all(state: RoomState, cmd: c.AdmitAll, ctx: Context) -> None:
+    for seat in sorted(state.waiting(), key=lambda s: s.joined_at):
+        _admit(state, seat.id)
+
+
+@rule(c.Deny, Capability.ADMIT)
+def deny(state: RoomState, cmd: c.Deny, ctx: Context) -> None:
+    _seat(state, cmd.target, admitted=False)
+    del state.seats[cmd.target]
+    ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(cmd.target,), close=CLOSE_REMOVED))
+
+
+@rule(c.Lock, Capability.LOCK)
+def lock(state: RoomState, cmd: c.Lock, ctx: Context) -> None:
+    state.locked = cmd.locked
+
+
+@rule(c.Remove, Capability.REMOVE)
+def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
+    seat = state.seats.get(cmd.target)
+    if seat is None or seat.is_facilitator:
+        raise CommandError("invalid_target", "nobody with that id can be removed")
+    if cmd.ban:
+        if seat.sub is not None:
+            state.banned_subs = state.banned_subs | {seat.sub}
+        if seat.device is not None:
+            state.banned_devices = state.banned_devices | {seat.device}
+    reason = "removed by a facilitator"
+    ctx.deliveries.append(Delivery(Removed(reason=reason), to=(cmd.target,), close=CLOSE_REMOVED))
+    _drop(state, cmd.target, LeaveReason.REMOVED, ctx)
+
+
+@rule(c.DeleteChat, Capability.MODERATE_CHAT, settles=False)
+def delete_chat(state: RoomState, cmd: c.DeleteChat, ctx: Context) -> None:
+    for index, message in enumerate(state.chat):
+        if message.id == cmd.message_id:
+            del state.chat[index]
+            ctx.deliveries.append(Delivery(ChatDeleted(id=cmd.message_id)))
+            return
+    raise CommandError("invalid_target", "no chat message with that id")
+
+
+@rule(c.EndSession, Capability.END_SESSION)
+def end_session(state: RoomState, cmd: c.EndSession, ctx: Context) -> RoomState:
+    everyone = tuple(state.seats)
+    ended = SessionEnded(reason="the facilitator ended the session")
+    ctx.deliveries.append(Delivery(ended, to=everyone, close=CLOSE_SESSION_ENDED))
+    return RoomState(room=state.room)
+
+
+@rule(c.UpdateRoom, None)
+def update_room(state: RoomState, cmd: c.UpdateRoom, ctx: Context) -> None:
+    state.room = cmd.config
+    if state.session is SessionState.LIVE:
+        ctx.deliveries.append(Delivery(RoomUpdated(room=cmd.config.public())))
+        if not cmd.config.lobby:
+            for seat in state.waiting():
+                _admit(state, seat.id)

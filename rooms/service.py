@@ -1,0 +1,140 @@
+"""Load -> apply -> save -> publish, and the clock that drives turn timers and grace periods.
+
+``RoomService`` is the only way anything changes a room. It knows nothing about sockets: it
+turns commands into frames on the bus; whoever holds connections subscribes to the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from rooms import engine
+from rooms.backends.base import Bus, Frame, LiveStore, RoomDirectory
+from rooms.commands import Command, Tick, UpdateRoom
+from rooms.errors import CommandError
+from rooms.events import Admitted, Delivery
+from rooms.model import RoomConfig, RoomState
+
+log = logging.getLogger("hearth.rooms")
+
+_encode = msgspec.json.Encoder().encode
+
+
+def encode_deliveries(deliveries: list[Delivery]) -> list[Frame]:
+    """Serialize each event once; every recipient gets the same bytes."""
+    now = time.time()
+    frames: list[Frame] = []
+    for d in deliveries:
+        event = d.event
+        if isinstance(event, Admitted):
+            frames.append(Frame(b"", d.to, 0, None, event.id, "admitted", now))
+            continue
+        seq: int = getattr(event, "seq", 0) if d.to is None else 0
+        kind = type(event).__struct_config__.tag
+        frames.append(Frame(_encode(event), d.to, seq, d.close, None, str(kind), now))
+    return frames
+
+
+class RoomNotFound(Exception):
+    pass
+
+
+class RoomService:
+    def __init__(
+        self,
+        directory: RoomDirectory,
+        store: LiveStore,
+        bus: Bus,
+        *,
+        grace_seconds: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.directory = directory
+        self.store = store
+        self.bus = bus
+        self.grace_seconds = grace_seconds
+        self.clock = clock
+        self._configs: dict[str, RoomConfig] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+
+    async def config(self, room_id: str) -> RoomConfig:
+        config = self._configs.get(room_id)
+        if config is None:
+            config = await self.directory.get(room_id)
+            if config is None:
+                raise RoomNotFound(room_id)
+            self._configs[room_id] = config
+        return config
+
+    async def execute(self, room_id: str, command: Command) -> list[Delivery]:
+        """Apply one command to one room. Raises ``CommandError`` (nothing changed) or
+        ``StoreUnavailable``."""
+        config = await self.config(room_id)
+        result: list[RoomState | None] = [None]
+
+        def step(state: RoomState | None) -> tuple[RoomState | None, list[Delivery]]:
+            new, deliveries = engine.apply(state or RoomState(room=config), command, self.clock())
+            kept = None if _finished(new) else new
+            result[0] = kept
+            return kept, deliveries
+
+        deliveries = await self.store.apply(room_id, step, encode_deliveries)
+        self._schedule(room_id, result[0])
+        return deliveries
+
+    async def state(self, room_id: str) -> RoomState | None:
+        return await self.store.load(room_id)
+
+    async def update_room(self, config: RoomConfig) -> None:
+        """Persist new settings and let a live session pick them up."""
+        await self.directory.update(config)
+        self._configs[config.id] = config
+        with contextlib.suppress(CommandError):
+            if await self.store.load(config.id) is not None:
+                await self.execute(config.id, UpdateRoom(config=config))
+
+    async def relay(self, room_id: str, frame: Frame) -> None:
+        """Point-to-point frames (``signal``) skip the store: nothing in the room changes."""
+        await self.bus.publish(room_id, [frame])
+
+    def close(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+
+    # The clock -------------------------------------------------------------------------------
+
+    def _schedule(self, room_id: str, state: RoomState | None) -> None:
+        old = self._timers.pop(room_id, None)
+        if old is not None:
+            old.cancel()
+        deadline = engine.next_deadline(state, self.grace_seconds) if state is not None else None
+        if deadline is None:
+            return
+        delay = max(0.0, deadline - self.clock()) + 0.01
+        loop = asyncio.get_running_loop()
+        self._timers[room_id] = loop.call_later(delay, self._fire, room_id)
+
+    def _fire(self, room_id: str) -> None:
+        self._timers.pop(room_id, None)
+        task = asyncio.get_running_loop().create_task(self._tick(room_id))
+        task.add_done_callback(_log_failure)
+
+    async def _tick(self, room_id: str) -> None:
+        await self.execute(room_id, Tick(grace_seconds=self.grace_seconds))
+
+
+def _finished(state: RoomState) -> bool:
+    """A room nobody is in keeps no live state: its session (if any) is over."""
+    return not state.seats
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("room clock failed: %s", type(task.exception()).__name__)

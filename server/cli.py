@@ -1,0 +1,259 @@
+"""The ``hearth`` command: ``serve``, ``rooms create|list`` and ``token``.
+
+Every setting comes from the environment (``HEARTH_*``) and can be overridden by a flag; see
+``server.config``. Errors in the configuration exit with status 2 and a message on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import uvicorn
+
+from rooms.backends.base import RoomDirectory
+from rooms.backends.sqlite import SqliteDirectory
+from rooms.model import FloorMode, Role, RoomConfig
+from server.config import ConfigError, Settings, flag_name, setting_help
+from server.links import SECONDS_PER_DAY, new_room_id, room_links
+from server.tokens import mint_invite
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+T = TypeVar("T")
+
+FIRST_ROOM_TITLE = "Our group"
+MAX_TITLE_CHARS = 80
+
+# Flags of the store every subcommand needs; `serve` gets one flag per setting.
+STORE_SETTINGS = ("data_dir", "store", "secret")
+LINK_SETTINGS = ("host", "port", "public_url", "link_ttl_days")
+
+
+class CommandError(Exception):
+    """A command that cannot run as asked (exit status 1, or ``status``)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        settings = Settings.from_env(**{name: getattr(args, name, None) for name in _setting_names()})
+        result: int = args.run(settings, args)
+    except ConfigError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return exc.status
+    return result
+
+
+# Parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth", description="Live video and chat rooms for support groups."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    _add_setting_flags(serve, [name for name, _, _ in setting_help()])
+    serve.set_defaults(run=run_serve)
+
+    rooms = commands.add_parser("rooms", help="create and list rooms").add_subparsers(
+        title="rooms commands", metavar="COMMAND", required=True
+    )
+    create = rooms.add_parser("create", help="create a room and print its links")
+    create.add_argument("title", help=f"shown to everyone (1-{MAX_TITLE_CHARS} characters)")
+    create.add_argument("--topic", default="")
+    create.add_argument("--agreement", help="the group agreement people accept before joining")
+    create.add_argument(
+        "--lobby",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="members wait until a facilitator admits them (default: on)",
+    )
+    create.add_argument(
+        "--floor-mode", choices=[mode.value for mode in FloorMode], default=FloorMode.OPEN.value
+    )
+    create.add_argument("--turn-seconds", type=_positive_int, help="length of a speaking turn")
+    create.add_argument("--max-participants", type=_positive_int, default=12)
+    create.add_argument("--crisis-text", default="", help="where to find help in a crisis")
+    _add_setting_flags(create, [*STORE_SETTINGS, *LINK_SETTINGS])
+    create.set_defaults(run=run_rooms_create)
+
+    listing = rooms.add_parser("list", help="list rooms")
+    _add_setting_flags(listing, STORE_SETTINGS)
+    listing.set_defaults(run=run_rooms_list)
+
+    token = commands.add_parser("token", help="print an invite token for a room")
+    token.add_argument("--room", required=True, help="room id")
+    token.add_argument("--role", required=True, choices=[role.value for role in Role])
+    token.add_argument("--sub", help="a personal invite: the same person always gets the same seat")
+    token.add_argument("--name", help="display name proposed to the person")
+    token.add_argument("--ttl", type=_positive_int, help="lifetime in seconds (default: the link lifetime)")
+    _add_setting_flags(token, [*STORE_SETTINGS, "link_ttl_days"])
+    token.set_defaults(run=run_token)
+    return parser
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    helps = {name: (env, text) for name, env, text in setting_help()}
+    group = parser.add_argument_group("settings (flags override the environment)")
+    for name in names:
+        env, text = helps[name]
+        group.add_argument(flag_name(name), dest=name, metavar=name.upper(), help=f"{text} [{env}]")
+
+
+def _setting_names() -> list[str]:
+    return [name for name, _, _ in setting_help()]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+# Commands
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings.check()
+    if settings.store_kind() == "sqlite":
+        first = asyncio.run(_ensure_first_room(settings))
+        if first is not None:
+            facilitator_link, member_link = room_links(settings, first)
+            print(f'Created your first room, "{first.title}".')
+            print(f"Facilitator link (keep it to yourself): {facilitator_link}")
+            print(f"Member link (share it with the group):  {member_link}")
+    print(f"Hearth is running: open {settings.local_url()}/", flush=True)
+
+    from server.app import create_app  # the app pulls in the whole server: load it only to serve
+
+    server = uvicorn.Server(uvicorn_config(settings, create_app(settings)))
+    server.run()
+    return 0
+
+
+def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_message_bytes,
+        ws_ping_interval=settings.heartbeat_interval,
+        ws_ping_timeout=settings.heartbeat_timeout,
+        lifespan="on",
+        log_level=settings.log_level,
+        # Access logs would record paths and query strings, which can carry invite tokens.
+        access_log=False,
+        server_header=False,
+    )
+
+
+def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
+    title = args.title.strip()
+    if not 1 <= len(title) <= MAX_TITLE_CHARS:
+        raise CommandError(f"the title must be 1-{MAX_TITLE_CHARS} characters", status=2)
+    fields: dict[str, Any] = {
+        "topic": args.topic,
+        "lobby": args.lobby,
+        "floor_mode": FloorMode(args.floor_mode),
+        "turn_seconds": args.turn_seconds,
+        "max_participants": args.max_participants,
+        "crisis_text": args.crisis_text,
+    }
+    if args.agreement is not None:
+        fields["agreement"] = args.agreement
+    config = asyncio.run(_with_directory(settings, lambda directory: create_room(directory, title, **fields)))
+    facilitator_link, member_link = room_links(settings, config)
+    print(f"Room {config.id}: {config.title}")
+    print(f"Facilitator link: {facilitator_link}")
+    print(f"Member link:      {member_link}")
+    return 0
+
+
+def run_rooms_list(settings: Settings, args: argparse.Namespace) -> int:
+    rooms = asyncio.run(_with_directory(settings, lambda directory: directory.all()))
+    for room in rooms:
+        print(f"{room.id}\t{room.title}")
+    return 0
+
+
+def run_token(settings: Settings, args: argparse.Namespace) -> int:
+    config = asyncio.run(_with_directory(settings, lambda directory: directory.get(args.room)))
+    if config is None:
+        raise CommandError(f"no room {args.room!r} in {settings.store}")
+    ttl = args.ttl if args.ttl is not None else settings.link_ttl_days * SECONDS_PER_DAY
+    token = mint_invite(
+        settings.secret,
+        room=config.id,
+        role=Role(args.role),
+        version=config.invite_version,
+        ttl_seconds=ttl,
+        sub=args.sub,
+        name=args.name,
+    )
+    print(token)
+    return 0
+
+
+# The room directory
+
+
+def open_directory(settings: Settings) -> RoomDirectory:
+    """The directory of the configured store (not opened yet)."""
+    if settings.store_kind() == "sqlite":
+        return SqliteDirectory(settings.sqlite_path())
+    raise CommandError("a Redis store is not supported yet by this command (HEARTH_STORE)", status=2)
+
+
+async def create_room(directory: RoomDirectory, title: str, **fields: Any) -> RoomConfig:
+    config = RoomConfig(id=new_room_id(), title=title, created_at=time.time(), **fields)
+    await directory.create(config)
+    return config
+
+
+async def _with_directory(settings: Settings, work: Callable[[RoomDirectory], Awaitable[T]]) -> T:
+    directory = open_directory(settings)
+    await directory.open()
+    try:
+        return await work(directory)
+    finally:
+        await directory.close()
+
+
+async def _ensure_first_room(settings: Settings) -> RoomConfig | None:
+    """On a fresh store, a first room so a new organizer has a link to open; else None."""
+
+    async def work(directory: RoomDirectory) -> RoomConfig | None:
+        if await directory.all():
+            return None
+        return await create_room(directory, FIRST_ROOM_TITLE)
+
+    return await _with_directory(settings, work)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

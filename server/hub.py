@@ -1,0 +1,84 @@
+"""This node's connections, by room and participant, and the fan-out from the bus into them.
+
+A frame from the bus is decoded to text once and put into each recipient's bounded outbox with
+``put_nowait``: fan-out never awaits a recipient, so a slow client cannot delay the others.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rooms.backends.base import Bus, Frame
+from server import metrics
+
+if TYPE_CHECKING:
+    from server.connection import Connection
+
+
+class LocalRoom:
+    __slots__ = ("current", "handler", "room_id")
+
+    def __init__(self, room_id: str) -> None:
+        self.room_id = room_id
+        self.current: dict[str, Connection] = {}
+        self.handler = self.fan_out
+
+    def fan_out(self, frame: Frame) -> None:
+        text = frame.data.decode() if frame.data else ""
+        if frame.to is None:
+            for conn in self.current.values():
+                if conn.admitted:
+                    conn.push(frame, text)
+            count = len(self.current)
+        else:
+            count = 0
+            for pid in frame.to:
+                target = self.current.get(pid)
+                if target is not None:
+                    target.push(frame, text)
+                    count += 1
+        if frame.ts:
+            metrics.FANOUT_SECONDS.observe(max(0.0, time.time() - frame.ts))
+        metrics.count_out(frame.kind, count)
+
+
+class Hub:
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.rooms: dict[str, LocalRoom] = {}
+
+    async def attach(self, room_id: str, pid: str, conn: Connection) -> Connection | None:
+        """Make ``conn`` the connection of ``pid``; returns the one it replaces, if any."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = self.rooms[room_id] = LocalRoom(room_id)
+            metrics.ROOMS.set(len(self.rooms))
+            await self.bus.subscribe(room_id, room.handler)
+        previous = room.current.get(pid)
+        room.current[pid] = conn
+        return previous
+
+    async def detach(
+        self, room_id: str, pid: str, conn: Connection, restore: Connection | None = None
+    ) -> bool:
+        """Forget ``conn``; true when it was the current connection of ``pid``."""
+        room = self.rooms.get(room_id)
+        if room is None or room.current.get(pid) is not conn:
+            return False
+        if restore is not None:
+            room.current[pid] = restore
+        else:
+            del room.current[pid]
+        if not room.current:
+            del self.rooms[room_id]
+            metrics.ROOMS.set(len(self.rooms))
+            await self.bus.unsubscribe(room_id, room.handler)
+        return True
+
+    def connection(self, room_id: str, pid: str) -> Connection | None:
+        room = self.rooms.get(room_id)
+        return room.current.get(pid) if room else None
+
+    def connections(self) -> list[Connection]:
+        return [conn for room in self.rooms.values() for conn in room.current.values()]

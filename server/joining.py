@@ -1,0 +1,125 @@
+"""The join handshake: check the token (or resume token), pick the participant id, take a seat.
+
+The role comes only from the signed token; whatever else a ``join`` claims is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+
+from rooms import commands as c
+from rooms.backends.base import StoreUnavailable
+from rooms.errors import CommandError
+from rooms.model import Role
+from rooms.service import RoomNotFound
+from server import protocol, tokens
+from server.connection import Connection
+from server.node import Node
+
+log = logging.getLogger("hearth.ws")
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_REFUSED = 4003
+CLOSE_NOT_FOUND = 4004
+CLOSE_REPLACED = 4009
+CLOSE_SESSION_ENDED = 4010
+
+# Refusals that another join on the same socket cannot fix close it.
+_FATAL = {
+    "banned": CLOSE_REFUSED,
+    "room_locked": CLOSE_REFUSED,
+    "room_full": CLOSE_REFUSED,
+    "session_ended": CLOSE_SESSION_ENDED,
+    "unauthorized": CLOSE_UNAUTHORIZED,
+}
+
+
+class JoinRefused(Exception):
+    def __init__(self, code: str, message: str, ref: protocol.Id | None, close: int | None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.ref, self.close = code, message, ref, close
+
+
+def participant_id(secret: str, room: str, sub: str | None) -> str:
+    """A personal invite (``sub``) always maps to the same id; a shared link gets a fresh one."""
+    if sub is None:
+        return "p" + secrets.token_hex(8)
+    digest = hmac.new(secret.encode(), f"{room}\x00{sub}".encode(), hashlib.sha256).hexdigest()
+    return "s" + digest[:16]
+
+
+async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
+    if msg.resume is not None and await _try_resume(conn, node, msg):
+        return
+    settings = node.settings
+    try:
+        claims = tokens.verify_invite(settings.secret, msg.token)
+    except tokens.TokenError:
+        raise JoinRefused(
+            "unauthorized", "this link is invalid or has expired", msg.id, CLOSE_UNAUTHORIZED
+        ) from None
+    try:
+        config = await node.service.config(claims.room)
+    except RoomNotFound:
+        raise JoinRefused("unauthorized", "this room does not exist", msg.id, CLOSE_NOT_FOUND) from None
+    if claims.role is Role.MEMBER and claims.version != config.invite_version:
+        raise JoinRefused("unauthorized", "this invite link was replaced by a newer one", msg.id,
+                          CLOSE_UNAUTHORIZED)
+    raw_name = msg.name if msg.name is not None else (claims.name or "")
+    name = protocol.printable_name(raw_name, settings.max_name_chars)
+    pid = participant_id(settings.secret, claims.room, claims.sub)
+    command = c.Join(
+        actor=pid,
+        name=name,
+        role=claims.role,
+        agree=msg.agree,
+        sub=claims.sub,
+        device=msg.device,
+        session_id="s" + secrets.token_hex(8),
+    )
+    await _seat(conn, node, claims.room, pid, command, msg.id)
+    log.info("joined", extra={"conn": conn.conn_id, "room": claims.room, "participant": pid,
+                              "role": str(claims.role)})
+
+
+async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bool:
+    """True when the resume worked; false to fall back to a fresh join."""
+    assert msg.resume is not None
+    try:
+        claims = tokens.verify_resume(node.settings.secret, msg.resume)
+    except tokens.TokenError:
+        return False
+    command = c.Resume(actor=claims.participant, session_id=claims.session, gen=claims.gen)
+    try:
+        await _seat(conn, node, claims.room, claims.participant, command, msg.id)
+    except JoinRefused as exc:
+        if exc.code == "session_ended":
+            raise
+        return False
+    log.info("resumed", extra={"conn": conn.conn_id, "room": claims.room, "participant": claims.participant})
+    return True
+
+
+async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Command,
+                ref: protocol.Id | None) -> None:
+    """Attach the connection first, so it receives its own lobby/welcome frames, then apply."""
+    conn.room_id, conn.pid = room, pid
+    previous = await node.hub.attach(room, pid, conn)
+    try:
+        await node.service.execute(room, command)
+    except (CommandError, StoreUnavailable, RoomNotFound) as exc:
+        await node.hub.detach(room, pid, conn, restore=previous)
+        conn.room_id, conn.pid = "", ""
+        if isinstance(exc, CommandError):
+            raise JoinRefused(exc.code, exc.message, ref, _FATAL.get(exc.code)) from None
+        if isinstance(exc, RoomNotFound):
+            raise JoinRefused("unauthorized", "this room does not exist", ref, CLOSE_NOT_FOUND) from None
+        raise JoinRefused("unavailable", "the room service is unavailable; try again shortly", ref,
+                          None) from None
+    if previous is not None:
+        previous.close_soon(CLOSE_REPLACED)
+    if ref is not None:
+        conn.reply(protocol.ack(ref))

@@ -1,0 +1,16 @@
+"""Everything one running node shares between its routes: settings, the room service, the hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rooms.service import RoomService
+from server.config import Settings
+from server.hub import Hub
+
+
+@dataclass
+class Node:
+    settings: Settings
+    service: RoomService
+    hub: Hub

@@ -1,0 +1,93 @@
+"""What a joined participant's messages do: a small table of server-level handlers, and the
+room commands that go to the engine through the room service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rooms.backends.base import Frame
+from rooms.engine import lobby_state
+from rooms.errors import CommandError
+from rooms.events import Lobby
+from server import protocol
+from server.connection import Connection
+from server.node import Node
+from server.signals import filter_signal
+from server.welcome import welcome_for
+
+Handler = Callable[[Connection, Node, Any], Awaitable[None]]
+
+
+async def _ping(conn: Connection, node: Node, msg: protocol.PingMsg) -> None:
+    conn.reply(protocol.PONG)
+
+
+async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
+    state = await node.service.state(conn.room_id)
+    seat = state.seats.get(conn.pid) if state is not None else None
+    if state is None or seat is None:
+        raise CommandError("session_ended", "you are no longer in this session")
+    if not seat.admitted:
+        conn.reply(protocol.encode(Lobby(state=lobby_state(state))))
+        return
+    # Frames already queued with a seq the snapshot covers are skipped by the writer.
+    conn.seq = max(conn.seq, state.seq)
+    conn.reply(welcome_for(node, state, seat, "snapshot"))
+
+
+async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
+    raise protocol.ProtocolError("bad_message", "already joined")
+
+
+async def _leave(conn: Connection, node: Node, msg: protocol.LeaveMsg) -> None:
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+    if msg.id is not None:
+        conn.reply(protocol.ack(msg.id))
+    conn.close_soon(1000)
+
+
+async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
+    state = await node.service.state(conn.room_id)
+    me = state.seats.get(conn.pid) if state is not None else None
+    target = state.seats.get(msg.to) if state is not None else None
+    if me is None or not me.admitted:
+        raise CommandError("forbidden", "you are waiting to be let in")
+    if target is None or not target.admitted or msg.to == conn.pid:
+        raise CommandError("invalid_target", "nobody with that id is in this session")
+    data = filter_signal(msg.data, node.settings.ice_policy == "relay")
+    if data is None:
+        return
+    payload = protocol.encode({"type": "signal", "from": conn.pid, "data": data})
+    await node.service.relay(conn.room_id, Frame(payload, (msg.to,), 0, None, None, "signal", time.time()))
+
+
+async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
+    length = len(msg.text)
+    if length == 0 or not msg.text.strip():
+        raise protocol.ProtocolError("bad_message", "a chat message cannot be empty")
+    if length > node.settings.max_chat_chars:
+        raise protocol.ProtocolError(
+            "too_large", f"a chat message is at most {node.settings.max_chat_chars} characters"
+        )
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+
+
+async def _command(conn: Connection, node: Node, msg: Any) -> None:
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+
+
+SERVER_HANDLERS: dict[type, Handler] = {
+    protocol.PingMsg: _ping,
+    protocol.SyncMsg: _sync,
+    protocol.JoinMsg: _join_again,
+    protocol.LeaveMsg: _leave,
+    protocol.SignalMsg: _signal,
+    protocol.ChatMsg: _chat,
+}
+
+
+async def handle_message(conn: Connection, node: Node, msg: Any) -> None:
+    handler = SERVER_HANDLERS.get(type(msg), _command)
+    await handler(conn, node, msg)

@@ -1,0 +1,166 @@
+"""HTTP: the pages (Jinja2) and the JSON API for rooms, health and metrics."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+from msgspec.structs import replace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from rooms.model import DEFAULT_AGREEMENT, FloorMode, Role, RoomConfig
+from rooms.service import RoomNotFound
+from server import metrics, tokens
+from server.links import new_room_id, room_link, room_links
+from server.node import Node
+
+Title = Annotated[str, Meta(min_length=1, max_length=80)]
+Text = Annotated[str, Meta(max_length=4000)]
+Turn = Annotated[int, Meta(ge=10, le=3600)]
+Size = Annotated[int, Meta(ge=2, le=50)]
+
+
+class RoomFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    topic: Annotated[str, Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    agreement: Text | msgspec.UnsetType = msgspec.UNSET
+    lobby: bool | msgspec.UnsetType = msgspec.UNSET
+    floor_mode: FloorMode | msgspec.UnsetType = msgspec.UNSET
+    turn_seconds: Turn | msgspec.UnsetType | None = msgspec.UNSET
+    max_participants: Size | msgspec.UnsetType = msgspec.UNSET
+    crisis_text: Text | msgspec.UnsetType = msgspec.UNSET
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not msgspec.UNSET}
+
+
+def _node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+def api_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def _fields(request: Request) -> RoomFields | JSONResponse:
+    try:
+        return msgspec.json.decode(await request.body(), type=RoomFields)
+    except msgspec.ValidationError as exc:
+        return api_error(400, "bad_message", str(exc).replace("`", "'"))
+    except msgspec.DecodeError:
+        return api_error(400, "bad_message", "the body must be a JSON object")
+
+
+def room_json(config: RoomConfig) -> dict[str, Any]:
+    return config.public()
+
+
+async def create_room(request: Request) -> Response:
+    node = _node(request)
+    key = node.settings.organizer_key
+    if key is not None:
+        given = _bearer(request) or ""
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            return api_error(401, "unauthorized", "creating rooms needs the organizer key")
+    fields = await _fields(request)
+    if isinstance(fields, JSONResponse):
+        return fields
+    values = fields.given()
+    if "title" not in values or not values["title"].strip():
+        return api_error(400, "bad_message", "a room needs a title (1-80 characters)")
+    values["title"] = values["title"].strip()
+    values.setdefault("agreement", DEFAULT_AGREEMENT)
+    config = RoomConfig(id=new_room_id(), created_at=time.time(), **values)
+    await node.service.directory.create(config)
+    facilitator_link, member_link = room_links(node.settings, config)
+    body = {"room": room_json(config), "facilitator_link": facilitator_link, "member_link": member_link}
+    return JSONResponse(body, status_code=201)
+
+
+async def _facilitator_room(request: Request) -> RoomConfig | JSONResponse:
+    node = _node(request)
+    room_id = request.path_params["room_id"]
+    token = _bearer(request)
+    try:
+        claims = tokens.verify_invite(node.settings.secret, token or "")
+    except tokens.TokenError:
+        return api_error(401, "unauthorized", "a valid facilitator token is required")
+    if claims.room != room_id or claims.role is not Role.FACILITATOR:
+        return api_error(403, "forbidden", "only this room's facilitators may change it")
+    try:
+        return await node.service.config(room_id)
+    except RoomNotFound:
+        return api_error(404, "not_found", "no such room")
+
+
+async def update_room(request: Request) -> Response:
+    config = await _facilitator_room(request)
+    if isinstance(config, JSONResponse):
+        return config
+    fields = await _fields(request)
+    if isinstance(fields, JSONResponse):
+        return fields
+    values = fields.given()
+    if "title" in values:
+        values["title"] = values["title"].strip()
+        if not values["title"]:
+            return api_error(400, "bad_message", "a room needs a title (1-80 characters)")
+    config = replace(config, **values)
+    await _node(request).service.update_room(config)
+    return JSONResponse({"room": room_json(config)})
+
+
+async def rotate_invite(request: Request) -> Response:
+    config = await _facilitator_room(request)
+    if isinstance(config, JSONResponse):
+        return config
+    node = _node(request)
+    config = replace(config, invite_version=config.invite_version + 1)
+    await node.service.update_room(config)
+    member_link = room_link(node.settings, config, Role.MEMBER)
+    return JSONResponse({"room": room_json(config), "member_link": member_link})
+
+
+async def home(request: Request) -> Response:
+    node = _node(request)
+    templates = request.app.state.templates
+    context = {"organizer_key_required": node.settings.organizer_key is not None}
+    return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
+
+
+async def room_page(request: Request) -> Response:
+    node = _node(request)
+    templates = request.app.state.templates
+    try:
+        config = await node.service.config(request.path_params["room_id"])
+    except RoomNotFound:
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "error.html", {"message": "This room does not exist."}, status_code=404
+        )
+    return templates.TemplateResponse(request, "room.html", {"room": config})  # type: ignore[no-any-return]
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    service = _node(request).service
+    ready = await service.store.ping() and await service.directory.ping()
+    return PlainTextResponse("ready" if ready else "unavailable", status_code=200 if ready else 503)
+
+
+async def metrics_page(request: Request) -> Response:
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,184 @@
+"""The socket loop: origin check, the join handshake, then one reader and one writer per socket.
+
+Keepalive pings (every ``heartbeat_interval``, dead after ``heartbeat_timeout`` more) are sent
+by uvicorn at the protocol level, so browsers and bots need no application pings to stay alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from rooms.backends.base import StoreUnavailable
+from rooms.commands import Disconnect, Leave
+from rooms.errors import CommandError
+from server import metrics, protocol
+from server.connection import Connection
+from server.joining import JoinRefused, join
+from server.node import Node
+from server.ratelimit import Strikes, TokenBucket
+from server.requests import handle_message
+
+log = logging.getLogger("hearth.ws")
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_RATE_LIMIT = 4008
+CLOSE_REPLACED = 4009
+
+
+def origin_allowed(ws: WebSocket, node: Node) -> bool:
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: tokens still decide who gets in
+    host = ws.headers.get("host", "")
+    own = {f"http://{host}", f"https://{host}", node.settings.public_url}
+    return origin in own or origin in node.settings.allowed_origins
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    node: Node = ws.app.state.node
+    if not origin_allowed(ws, node):
+        metrics.ERRORS.labels("forbidden_origin").inc()
+        await ws.close(code=CLOSE_UNAUTHORIZED)  # before accept: the handshake is refused (403)
+        return
+    await ws.accept()
+    conn = Connection(ws, node, secrets.token_hex(4))
+    metrics.CONNECTIONS.inc()
+    writer = conn.start()
+    try:
+        if await _handshake(conn, node):
+            await _serve(conn, node, writer)
+    finally:
+        metrics.CONNECTIONS.dec()
+        await _finish(conn, node, writer)
+
+
+async def _handshake(conn: Connection, node: Node) -> bool:
+    """Wait for a valid ``join``; fixable mistakes get an error and another chance."""
+    deadline = asyncio.get_running_loop().time() + node.settings.join_timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            message = await asyncio.wait_for(conn.ws.receive(), max(0.0, remaining))
+        except TimeoutError:
+            _refuse(conn, "unauthorized", "send join first", None, CLOSE_UNAUTHORIZED)
+            return False
+        if message["type"] == "websocket.disconnect":
+            return False
+        try:
+            msg = protocol.decode(_text(message))
+            if not isinstance(msg, protocol.JoinMsg):
+                raise protocol.ProtocolError("unauthorized", "the first message must be join", msg.id)
+            metrics.count_in("join")
+            await join(conn, node, msg)
+            return True
+        except protocol.ProtocolError as exc:
+            if exc.code == "unauthorized":
+                _refuse(conn, exc.code, exc.message, exc.ref, CLOSE_UNAUTHORIZED)
+                return False
+            _error(conn, exc.code, exc.message, exc.ref)
+        except JoinRefused as exc:
+            if exc.close is not None:
+                _refuse(conn, exc.code, exc.message, exc.ref, exc.close)
+                return False
+            _error(conn, exc.code, exc.message, exc.ref)
+
+
+async def _serve(conn: Connection, node: Node, writer: asyncio.Task[None]) -> None:
+    settings = node.settings
+    ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
+    signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
+    strikes = Strikes(settings.rate_strikes)
+    reader = asyncio.create_task(_read(conn, node, ordinary, signals, strikes))
+    done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+    if reader not in done:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _read(
+    conn: Connection, node: Node, ordinary: TokenBucket, signals: TokenBucket, strikes: Strikes
+) -> None:
+    receive = conn.ws.receive
+    while conn.closing is None:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        try:
+            msg = protocol.decode(_text(message))
+        except protocol.ProtocolError as exc:
+            metrics.count_in("invalid")
+            _error(conn, exc.code, exc.message, exc.ref)
+            if strikes.add():
+                conn.close_soon(CLOSE_RATE_LIMIT)
+            continue
+        bucket = signals if isinstance(msg, protocol.SignalMsg) else ordinary
+        if not bucket.take():
+            _error(conn, "rate_limited", "slow down a little", msg.id)
+            if strikes.add():
+                log.info("closing flooding client", extra={"conn": conn.conn_id, "code": CLOSE_RATE_LIMIT})
+                conn.close_soon(CLOSE_RATE_LIMIT)
+            continue
+        metrics.count_in(type(msg).__struct_config__.tag)  # type: ignore[arg-type]
+        try:
+            await handle_message(conn, node, msg)
+        except CommandError as exc:
+            _error(conn, exc.code, exc.message, msg.id)
+            continue
+        except protocol.ProtocolError as exc:
+            _error(conn, exc.code, exc.message, msg.id)
+            continue
+        except StoreUnavailable:
+            _error(conn, "unavailable", "the room service is unavailable; try again shortly", msg.id)
+            continue
+        except Exception:
+            log.exception("internal error", extra={"conn": conn.conn_id, "type": type(msg).__name__})
+            _error(conn, "internal", "something went wrong on our side", msg.id)
+            continue
+        if msg.id is not None:
+            conn.reply(protocol.ack(msg.id))
+
+
+async def _finish(conn: Connection, node: Node, writer: asyncio.Task[None]) -> None:
+    """The socket is gone or going: stop writing, and keep the seat for the grace period
+    unless the participant left, was removed, or was replaced by a newer connection."""
+    if not writer.done():
+        if conn.closing is not None:  # let it send what is queued and the close frame
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(writer), node.settings.slow_close_seconds)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+    if not conn.pid:
+        return
+    current = await node.hub.detach(conn.room_id, conn.pid, conn)
+    if current and conn.closing not in (1000, 4003, 4010):
+        with contextlib.suppress(CommandError, StoreUnavailable):
+            await node.service.execute(conn.room_id, Disconnect(actor=conn.pid))
+    log.info("connection closed", extra={"conn": conn.conn_id, "room": conn.room_id, "code": conn.closing})
+
+
+def _text(message: Any) -> str | bytes:
+    text = message.get("text")
+    if text is None:
+        raise protocol.ProtocolError("bad_message", "send text frames holding JSON")
+    return text  # type: ignore[no-any-return]
+
+
+def _error(conn: Connection, code: str, message: str, ref: protocol.Id | None) -> None:
+    metrics.ERRORS.labels(code).inc()
+    conn.reply(protocol.error(code, message, ref))
+
+
+def _refuse(conn: Connection, code: str, message: str, ref: protocol.Id | None, close: int) -> None:
+    _error(conn, code, message, ref)
+    conn.close_soon(close)
+
+
+__all__ = ["CLOSE_REPLACED", "Leave", "websocket_endpoint"]

@@ -1,0 +1,1 @@
+"""Browser code and styles, shipped as package data (found via importlib.resources)."""

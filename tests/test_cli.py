@@ -1,0 +1,186 @@
+"""The `hearth` command, run as a real process (not `serve` serving: that is tested with the app)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+
+from rooms.backends.sqlite import SqliteDirectory
+from rooms.model import FloorMode, Role, RoomConfig
+from server.cli import FIRST_ROOM_TITLE, _ensure_first_room, uvicorn_config
+from server.config import Settings
+from server.links import new_room_id, room_links
+from server.tokens import verify_invite
+
+LINK = re.compile(r"(?P<base>https?://\S+)/r/(?P<room>[\w-]+)#k=(?P<token>\S+)")
+PUBLIC_URL = "https://hearth.example.org"
+
+
+def hearth(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    clean.update({"HEARTH_DATA_DIR": str(data_dir), "HEARTH_PUBLIC_URL": PUBLIC_URL, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=clean,
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def secret_of(data_dir: Path) -> str:
+    return (data_dir / "secret").read_text().strip()
+
+
+def links(output: str) -> list[re.Match[str]]:
+    return list(LINK.finditer(output))
+
+
+def test_rooms_create_prints_two_working_links(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    args = ["Tuesday circle", "--floor-mode=circle", "--no-lobby", "--turn-seconds=90", "--topic=Pain"]
+    result = hearth(data_dir, "rooms", "create", *args)
+    assert result.returncode == 0, result.stderr
+    facilitator, member = links(result.stdout)
+    assert facilitator["base"] == member["base"] == PUBLIC_URL
+    assert facilitator["room"] == member["room"]
+    secret = secret_of(data_dir)
+    f_claims = verify_invite(secret, facilitator["token"])
+    m_claims = verify_invite(secret, member["token"])
+    assert (f_claims.role, m_claims.role) == (Role.FACILITATOR, Role.MEMBER)
+    assert f_claims.room == m_claims.room == facilitator["room"]
+    assert f_claims.version == m_claims.version == 1
+    assert (m_claims.sub, m_claims.name) == (None, None)
+
+    listing = hearth(data_dir, "rooms", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.split("\n")[0].split("\t") == [facilitator["room"], "Tuesday circle"]
+
+
+async def test_rooms_create_stores_the_settings(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    args = ["Evenings", "--floor-mode=queue", "--no-lobby", "--max-participants=6", "--crisis-text=Call 112"]
+    result = hearth(data_dir, "rooms", "create", *args, "--agreement", "Be kind")
+    assert result.returncode == 0, result.stderr
+    [facilitator, _] = links(result.stdout)
+    directory = SqliteDirectory(data_dir / "hearth.db")
+    await directory.open()
+    try:
+        config = await directory.get(facilitator["room"])
+    finally:
+        await directory.close()
+    assert config is not None
+    assert (config.title, config.floor_mode, config.lobby) == ("Evenings", FloorMode.QUEUE, False)
+    assert (config.max_participants, config.crisis_text, config.agreement) == (6, "Call 112", "Be kind")
+    assert config.created_at > 0
+
+
+def test_token_prints_a_valid_token(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    created = hearth(data_dir, "rooms", "create", "Mornings")
+    room_id = links(created.stdout)[0]["room"]
+    args = ["token", f"--room={room_id}", "--role=member", "--sub=p-9", "--name=Ana", "--ttl=600"]
+    result = hearth(data_dir, *args)
+    assert result.returncode == 0, result.stderr
+    claims = verify_invite(secret_of(data_dir), result.stdout.strip())
+    assert (claims.room, claims.role, claims.sub, claims.name) == (room_id, Role.MEMBER, "p-9", "Ana")
+    assert claims.version == 1
+
+
+def test_token_flags_override_the_environment(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    secret = "a-secret-given-on-the-command-line-0123456789"
+    store = f"sqlite:///{tmp_path}/elsewhere/rooms.db"
+    created = hearth(data_dir, "rooms", "create", "Elsewhere", "--store", store, "--secret", secret)
+    assert created.returncode == 0, created.stderr
+    room_id = links(created.stdout)[0]["room"]
+    assert (tmp_path / "elsewhere" / "rooms.db").exists()
+    args = ["token", f"--room={room_id}", "--role=facilitator"]
+    result = hearth(data_dir, *args, HEARTH_STORE=store, HEARTH_SECRET=secret)
+    assert result.returncode == 0, result.stderr
+    assert verify_invite(secret, result.stdout.strip()).role is Role.FACILITATOR
+
+
+def test_token_for_an_unknown_room_fails(tmp_path: Path) -> None:
+    result = hearth(tmp_path / "data", "token", "--room", "nope", "--role", "member")
+    assert result.returncode == 1
+    assert "nope" in result.stderr
+    assert result.stdout == ""
+
+
+def test_serve_off_loopback_needs_an_organizer_key(tmp_path: Path) -> None:
+    result = hearth(tmp_path / "data", "serve", "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 2
+    assert "HEARTH_ORGANIZER_KEY" in result.stderr
+    assert not (tmp_path / "data" / "hearth.db").exists()
+
+
+def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
+    result = hearth(tmp_path / "data", "serve", "--port", "eighty")
+    assert result.returncode == 2
+    assert "HEARTH_PORT" in result.stderr
+    result = hearth(tmp_path / "data", "rooms", "list", HEARTH_ICE_POLICY="maybe")
+    assert result.returncode == 2
+    assert "HEARTH_ICE_POLICY" in result.stderr
+
+
+def test_redis_store_is_not_supported_by_room_commands_yet(tmp_path: Path) -> None:
+    result = hearth(tmp_path / "data", "rooms", "create", "X", "--store", "redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    assert "not supported yet" in result.stderr
+
+
+def test_no_command_prints_help(tmp_path: Path) -> None:
+    result = hearth(tmp_path / "data")
+    assert result.returncode == 2
+    assert "serve" in result.stderr
+
+
+async def test_first_room_only_on_a_fresh_store(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HEARTH_DATA_DIR": str(tmp_path)})
+    first = await _ensure_first_room(settings)
+    assert first is not None and first.title == FIRST_ROOM_TITLE
+    assert await _ensure_first_room(settings) is None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_uvicorn_config(tmp_path: Path, host: str) -> None:
+    settings = Settings.from_env(
+        {"HEARTH_DATA_DIR": str(tmp_path)}, host=host, port=8123, max_message_bytes=4096, log_level="warning"
+    )
+    config = uvicorn_config(settings, Starlette())
+    assert (config.host, config.port) == (host, 8123)
+    assert config.ws == "websockets-sansio"
+    assert config.ws_per_message_deflate is False
+    assert config.ws_max_size == 4096
+    assert (config.ws_ping_interval, config.ws_ping_timeout) == (20.0, 20.0)
+    assert config.lifespan == "on"
+    assert config.access_log is False
+    assert config.server_header is False
+    assert config.log_level == "warning"
+
+
+def test_room_links_and_ids(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"HEARTH_DATA_DIR": str(tmp_path)}, public_url="https://h.example/", link_ttl_days=2
+    )
+    config = RoomConfig(id=new_room_id(), title="T", invite_version=5)
+    facilitator, member = (LINK.fullmatch(link) for link in room_links(settings, config))
+    assert facilitator is not None and member is not None
+    assert facilitator["base"] == member["base"] == "https://h.example"
+    for match, role in ((facilitator, Role.FACILITATOR), (member, Role.MEMBER)):
+        claims = verify_invite(settings.secret, match["token"])
+        assert (claims.room, claims.role, claims.version) == (config.id, role, 5)
+        assert 2 * 86_400 - 5 <= claims.exp - time.time() <= 2 * 86_400
+    ids = {new_room_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(len(i) == 12 and not i.startswith("-") for i in ids)

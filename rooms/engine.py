@@ -9,6 +9,7 @@ A refused command raises ``CommandError`` and changes nothing.
 
 from __future__ import annotations
 
+import msgspec
 from msgspec.structs import replace
 
 from rooms import handlers
@@ -74,7 +75,7 @@ def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
             out.append(Delivery(ParticipantUpdated(participant=seat.person)))
     for pid, reason in ctx.left.items():
         out.append(Delivery(ParticipantLeft(id=pid, reason=reason)))
-    if floor_view(before) != floor_view(state):
+    if floor_event(before) != floor_event(state):
         out.append(Delivery(floor_event(state)))
     if before.locked != state.locked:
         out.append(Delivery(RoomLocked(locked=state.locked)))
@@ -154,8 +155,11 @@ def floor_event(state: RoomState) -> FloorChanged:
     )
 
 
-def floor_view(state: RoomState) -> FloorChanged:
-    return floor_event(state)
+def floor_view(state: RoomState) -> dict[str, object]:
+    """The floor object as ``welcome`` and ``snapshot`` carry it (no ``type``, no ``seq``)."""
+    view = msgspec.structs.asdict(floor_event(state))
+    del view["seq"]
+    return view
 
 
 def waiting_view(state: RoomState) -> list[dict[str, str]]:

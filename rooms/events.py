@@ -38,9 +38,9 @@ class ChatPosted(Event, frozen=True, kw_only=True, tag="chat", omit_defaults=Tru
     seq: int | None = None  # private messages are not numbered
 
 
-class ChatDeleted(Event, frozen=True, kw_only=True, tag="chat_deleted"):
+class ChatDeleted(Event, frozen=True, kw_only=True, tag="chat_deleted", omit_defaults=True):
     id: str
-    seq: int = 0
+    seq: int | None = None  # deleting a private message is not numbered
 
 
 class Reaction(Event, frozen=True, kw_only=True, tag="reaction"):

@@ -213,11 +213,17 @@ def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
     )
     state.chat.append(message)
     if cmd.to_facilitators:
-        readers = [s.id for s in state.admitted() if can(s.person.role, Capability.READ_PRIVATE)]
-        to = tuple(dict.fromkeys([*readers, cmd.actor]))
-        ctx.deliveries.append(Delivery(ChatPosted(message=message), to=to))
+        ctx.deliveries.append(Delivery(ChatPosted(message=message), to=_private_audience(state, message)))
     else:
         ctx.deliveries.append(Delivery(ChatPosted(message=message, seq=0)))
+
+
+def _private_audience(state: RoomState, message: ChatMessage) -> tuple[str, ...]:
+    """A private message reaches the facilitators and its sender, if still here."""
+    readers = [s.id for s in state.admitted() if can(s.person.role, Capability.READ_PRIVATE)]
+    if message.sender in state.seats:
+        readers.append(message.sender)
+    return tuple(dict.fromkeys(readers))
 
 
 @rule(c.React, Capability.TAKE_PART, settles=False)
@@ -414,7 +420,11 @@ def delete_chat(state: RoomState, cmd: c.DeleteChat, ctx: Context) -> None:
     for index, message in enumerate(state.chat):
         if message.id == cmd.message_id:
             del state.chat[index]
-            ctx.deliveries.append(Delivery(ChatDeleted(id=cmd.message_id)))
+            if message.private:  # only those who could see it learn that it is gone
+                to = _private_audience(state, message)
+                ctx.deliveries.append(Delivery(ChatDeleted(id=message.id), to=to))
+            else:
+                ctx.deliveries.append(Delivery(ChatDeleted(id=message.id)))
             return
     raise CommandError("invalid_target", "no chat message with that id")
 

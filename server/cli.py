@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -150,7 +151,9 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import create_app  # the app pulls in the whole server: load it only to serve
 
     server = uvicorn.Server(uvicorn_config(settings, create_app(settings)))
-    server.run()
+    # uvicorn re-raises Ctrl-C once it has shut down gracefully: stop there, without a traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     return 0
 
 
@@ -165,11 +168,18 @@ def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
         ws_ping_interval=settings.heartbeat_interval,
         ws_ping_timeout=settings.heartbeat_timeout,
         lifespan="on",
-        log_level=settings.log_level,
+        log_level=uvicorn_log_level(settings.log_level),
         # Access logs would record paths and query strings, which can carry invite tokens.
         access_log=False,
         server_header=False,
     )
+
+
+def uvicorn_log_level(level: str) -> str:
+    """uvicorn's own loggers never go below info: at debug its websocket layer logs every frame it
+    reads and writes (names, chat text, SDP), and at trace every ASGI message. ``HEARTH_LOG_LEVEL``
+    debug/trace still applies to Hearth's own logs, which hold no content."""
+    return "info" if level in ("debug", "trace") else level
 
 
 def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket
 
 from rooms.backends.base import Frame
-from server import metrics
+from server import metrics, protocol
+from server.protocol import Id
 
 if TYPE_CHECKING:
     from server.node import Node
@@ -40,6 +41,7 @@ class Connection:
         self.closing: int | None = None
         self.outbox: asyncio.Queue[Item] = asyncio.Queue(node.settings.outbox_size)
         self.writer_task: asyncio.Task[None] | None = None
+        self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
 
     def start(self) -> asyncio.Task[None]:
         self.writer_task = asyncio.create_task(self.writer())
@@ -59,7 +61,26 @@ class Connection:
         """Close after what is already queued (e.g. 4009 replaced, 4008 flood)."""
         self._put((0, "", code, False))
 
+    def acknowledge(self) -> None:
+        """Ack the message being handled (unless an error or a close already answered it)."""
+        ref, self.pending_ref = self.pending_ref, None
+        if ref is not None:
+            self.reply(protocol.ack(ref))
+
     def _put(self, item: Item) -> None:
+        if self.closing is not None:
+            return
+        seq, text, close, admit = item
+        if close is not None and self.pending_ref is not None:
+            # This socket's own command closes it (leave, end_session): the frame, then the
+            # ack, then the close, so the client still gets the one answer it was promised.
+            if text or admit:
+                self._enqueue((seq, text, None, admit))
+            self.acknowledge()
+            item = (0, "", close, False)
+        self._enqueue(item)
+
+    def _enqueue(self, item: Item) -> None:
         if self.closing is not None:
             return
         try:

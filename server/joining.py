@@ -69,7 +69,10 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         raise JoinRefused("unauthorized", "this invite link was replaced by a newer one", msg.id,
                           CLOSE_UNAUTHORIZED)
     raw_name = msg.name if msg.name is not None else (claims.name or "")
-    name = protocol.printable_name(raw_name, settings.max_name_chars)
+    try:
+        name = protocol.printable_name(raw_name, settings.max_name_chars)
+    except protocol.ProtocolError as exc:
+        raise JoinRefused(exc.code, exc.message, msg.id, None) from None
     pid = participant_id(settings.secret, claims.room, claims.sub)
     command = c.Join(
         actor=pid,
@@ -110,9 +113,11 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
     previous = await node.hub.attach(room, pid, conn)
     try:
         await node.service.execute(room, command)
-    except (CommandError, StoreUnavailable, RoomNotFound) as exc:
+    except Exception as exc:
         await node.hub.detach(room, pid, conn, restore=previous)
         conn.room_id, conn.pid = "", ""
+        if not isinstance(exc, CommandError | StoreUnavailable | RoomNotFound):
+            raise
         if isinstance(exc, CommandError):
             raise JoinRefused(exc.code, exc.message, ref, _FATAL.get(exc.code)) from None
         if isinstance(exc, RoomNotFound):

@@ -157,11 +157,14 @@ KNOWN_TYPES = frozenset(str(m.__struct_config__.tag) for m in ClientMessage.__ar
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str, ref: Id | None = None) -> None:
+    """A message that cannot be used; ``kind`` is its ``type`` when that much was readable."""
+
+    def __init__(self, code: str, message: str, ref: Id | None = None, kind: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.ref = ref
+        self.kind = kind
 
 
 class _Envelope(msgspec.Struct):
@@ -185,7 +188,7 @@ def decode(text: str | bytes) -> ClientMessage:
             raise ProtocolError("bad_message", "every message needs a string 'type'", ref) from None
         if kind not in KNOWN_TYPES:
             raise ProtocolError("unknown_type", "unknown message type", ref) from None
-        raise ProtocolError("bad_message", f"invalid {kind}: {_where(exc)}", ref) from None
+        raise ProtocolError("bad_message", f"invalid {kind}: {_where(exc)}", ref, kind) from None
     except msgspec.DecodeError:
         raise ProtocolError("bad_message", "a message must be one JSON object") from None
 

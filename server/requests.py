@@ -43,8 +43,6 @@ async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> No
 
 async def _leave(conn: Connection, node: Node, msg: protocol.LeaveMsg) -> None:
     await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
-    if msg.id is not None:
-        conn.reply(protocol.ack(msg.id))
     conn.close_soon(1000)
 
 

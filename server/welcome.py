@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rooms.engine import floor_event, speaking_view, waiting_view
+from rooms.engine import floor_view, speaking_view, waiting_view
 from rooms.handlers import REACTIONS
 from rooms.model import RoomState, Seat
 from rooms.permissions import Capability, can
@@ -23,7 +23,7 @@ def room_view(node: Node, state: RoomState, seat: Seat, kind: str) -> dict[str, 
         "room": state.room.public(),
         "session": {"id": state.session_id, "state": state.session, "started_at": state.started_at},
         "participants": [s.person for s in state.admitted()],
-        "floor": floor_event(state),
+        "floor": floor_view(state),
         "chat": state.visible_chat(seat),
         "locked": state.locked,
         "seq": state.seq,

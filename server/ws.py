@@ -29,6 +29,7 @@ log = logging.getLogger("hearth.ws")
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_RATE_LIMIT = 4008
 CLOSE_REPLACED = 4009
+CLOSE_INTERNAL = 1011
 
 
 def origin_allowed(ws: WebSocket, node: Node) -> bool:
@@ -78,15 +79,19 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             await join(conn, node, msg)
             return True
         except protocol.ProtocolError as exc:
-            if exc.code == "unauthorized":
-                _refuse(conn, exc.code, exc.message, exc.ref, CLOSE_UNAUTHORIZED)
+            if exc.kind != "join":  # not a join at all: the contract closes with 4001
+                _refuse(conn, "unauthorized", "the first message must be join", exc.ref, CLOSE_UNAUTHORIZED)
                 return False
-            _error(conn, exc.code, exc.message, exc.ref)
+            _error(conn, exc.code, exc.message, exc.ref)  # a join with a fixable mistake
         except JoinRefused as exc:
             if exc.close is not None:
                 _refuse(conn, exc.code, exc.message, exc.ref, exc.close)
                 return False
             _error(conn, exc.code, exc.message, exc.ref)
+        except Exception:
+            log.exception("internal error during join", extra={"conn": conn.conn_id})
+            _refuse(conn, "internal", "something went wrong on our side", msg.id, CLOSE_INTERNAL)
+            return False
 
 
 async def _serve(conn: Connection, node: Node, writer: asyncio.Task[None]) -> None:
@@ -126,6 +131,7 @@ async def _read(
                 conn.close_soon(CLOSE_RATE_LIMIT)
             continue
         metrics.count_in(type(msg).__struct_config__.tag)  # type: ignore[arg-type]
+        conn.pending_ref = msg.id
         try:
             await handle_message(conn, node, msg)
         except CommandError as exc:
@@ -141,8 +147,7 @@ async def _read(
             log.exception("internal error", extra={"conn": conn.conn_id, "type": type(msg).__name__})
             _error(conn, "internal", "something went wrong on our side", msg.id)
             continue
-        if msg.id is not None:
-            conn.reply(protocol.ack(msg.id))
+        conn.acknowledge()
 
 
 async def _finish(conn: Connection, node: Node, writer: asyncio.Task[None]) -> None:
@@ -172,6 +177,7 @@ def _text(message: Any) -> str | bytes:
 
 
 def _error(conn: Connection, code: str, message: str, ref: protocol.Id | None) -> None:
+    conn.pending_ref = None
     metrics.ERRORS.labels(code).inc()
     conn.reply(protocol.error(code, message, ref))
 

@@ -511,8 +511,12 @@ def test_chat_ids_are_unique_and_delete_chat() -> None:
     room.refuse(c.DeleteChat(actor=FAC, message_id="m1"), "invalid_target")
     room.do(c.Chat(actor="m1", text="four"))
     assert room.state.chat[-1].id == "m4", "a deleted id is never reused"
-    room.do(c.DeleteChat(actor=FAC, message_id="m2"))  # private messages too
+    seq = room.state.seq
+    out = room.do(c.DeleteChat(actor=FAC, message_id="m2"))  # private messages too
     assert [m.id for m in room.state.chat] == ["m3", "m4"]
+    deleted = only(out, ChatDeleted)
+    assert sorted(deleted.to or ()) == sorted([FAC, "m2"]), "only those who saw it hear of its deletion"
+    assert deleted.event.seq is None and room.state.seq == seq, "a private deletion is not numbered"
 
 
 # react -------------------------------------------------------------------------------------------

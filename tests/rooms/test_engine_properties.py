@@ -223,8 +223,11 @@ class Observer:
                 assert self.lobby.get(seat.id) is lobby_state(state), "a waiting seat was not told"
 
 
-def _unnumbered(event: FloorChanged) -> FloorChanged:
-    return replace(event, seq=0)
+def _unnumbered(floor: FloorChanged | dict[str, object]) -> dict[str, object]:
+    """The floor as a welcome carries it: the fields, without ``seq``."""
+    view = msgspec.structs.asdict(floor) if isinstance(floor, FloorChanged) else dict(floor)
+    view.pop("seq", None)
+    return view
 
 
 # Invariants --------------------------------------------------------------------------------------------

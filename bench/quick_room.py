@@ -26,6 +26,13 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,9 +114,12 @@ async def run(people: int, messages: int) -> dict[str, float]:
                     await ws.send(json.dumps({"type": "chat", "text": f"message {n}"}))
 
             start = time.perf_counter()
+            server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
             await asyncio.gather(*(reader(i, ws) for i, ws in enumerate(sockets)),
                                  *(sender(ws) for ws in sockets))
             elapsed = time.perf_counter() - start
+            server_cpu = cpu_seconds(proc.pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
             for ws in sockets:
                 await ws.close()
         finally:
@@ -122,6 +132,9 @@ async def run(people: int, messages: int) -> dict[str, float]:
         "deliveries": float(sum(counts)),
         "seconds": elapsed,
         "delivered_per_second": sum(counts) / elapsed,
+        "server_cpu_us_per_delivery": server_cpu / sum(counts) * 1e6,
+        "server_cpu_share": server_cpu / elapsed,
+        "client_cpu_share": client_cpu / elapsed,
     }
 
 

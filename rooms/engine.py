@@ -13,7 +13,7 @@ import msgspec
 from msgspec.structs import replace
 
 from rooms import handlers
-from rooms.commands import Command, Tick
+from rooms.commands import Command
 from rooms.errors import CommandError
 from rooms.events import (
     Admitted,
@@ -188,6 +188,3 @@ def next_deadline(state: RoomState, grace_seconds: float) -> float | None:
             deadlines.append(seat.disconnected_at + grace_seconds)
     return min(deadlines) if deadlines else None
 
-
-def tick(state: RoomState, now: float, grace_seconds: float) -> tuple[RoomState, list[Delivery]]:
-    return apply(state, Tick(grace_seconds=grace_seconds), now)

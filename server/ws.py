@@ -15,7 +15,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from rooms.backends.base import StoreUnavailable
-from rooms.commands import Disconnect, Leave
+from rooms.commands import Disconnect
 from rooms.errors import CommandError
 from server import metrics, protocol
 from server.connection import Connection
@@ -28,7 +28,6 @@ log = logging.getLogger("hearth.ws")
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_RATE_LIMIT = 4008
-CLOSE_REPLACED = 4009
 CLOSE_INTERNAL = 1011
 
 
@@ -186,5 +185,3 @@ def _refuse(conn: Connection, code: str, message: str, ref: protocol.Id | None, 
     _error(conn, code, message, ref)
     conn.close_soon(close)
 
-
-__all__ = ["CLOSE_REPLACED", "Leave", "websocket_endpoint"]

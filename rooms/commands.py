@@ -35,6 +35,7 @@ class Resume(Command, frozen=True, kw_only=True):
 
     session_id: str | None
     gen: int
+    grace_seconds: float = 30.0
 
 
 class Disconnect(Command, frozen=True, kw_only=True):

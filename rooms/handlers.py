@@ -163,7 +163,10 @@ def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
     if cmd.session_id != state.session_id:
         raise CommandError("session_ended", "that session has ended")
     seat = state.seats.get(cmd.actor)
-    if seat is None or seat.resume_gen != cmd.gen:
+    late = seat is not None and seat.disconnected_at is not None and (
+        ctx.now > seat.disconnected_at + cmd.grace_seconds
+    )  # the clock's Tick may not have run yet: the grace period decides, not the timer
+    if seat is None or seat.resume_gen != cmd.gen or late:
         raise CommandError("unauthorized", "this resume token was already used or has expired")
     state.seats[cmd.actor] = replace(seat, disconnected_at=None, resume_gen=seat.resume_gen + 1)
     _update(state, cmd.actor, connected=True)

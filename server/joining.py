@@ -95,7 +95,12 @@ async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bo
         claims = tokens.verify_resume(node.settings.secret, msg.resume)
     except tokens.TokenError:
         return False
-    command = c.Resume(actor=claims.participant, session_id=claims.session, gen=claims.gen)
+    command = c.Resume(
+        actor=claims.participant,
+        session_id=claims.session,
+        gen=claims.gen,
+        grace_seconds=node.settings.grace_seconds,
+    )
     try:
         await _seat(conn, node, claims.room, claims.participant, command, msg.id)
     except JoinRefused as exc:

@@ -430,6 +430,14 @@ def test_grace_expiry_of_a_lobby_seat_is_not_announced() -> None:
     assert only(out, LobbyChanged).event.waiting == []
 
 
+def test_resume_after_the_grace_period_is_refused_even_before_the_clock_ticks() -> None:
+    room = live_room(1)
+    room.do(c.Disconnect(actor="m1"), at=T0 + 100)
+    resume = c.Resume(actor="m1", session_id=SESSION, gen=0, grace_seconds=30)
+    room.refuse(resume, "unauthorized", dt=31)  # the clock stands at T0 + 100
+    room.do(resume, at=T0 + 129)
+
+
 def test_a_resumed_seat_is_not_timed_out() -> None:
     room = live_room(1)
     room.do(c.Disconnect(actor="m1"), at=T0 + 100)

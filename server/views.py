@@ -136,7 +136,8 @@ async def rotate_invite(request: Request) -> Response:
 async def home(request: Request) -> Response:
     node = _node(request)
     templates = request.app.state.templates
-    context = {"organizer_key_required": node.settings.organizer_key is not None}
+    context = {"organizer_key_required": node.settings.organizer_key is not None,
+               "default_agreement": DEFAULT_AGREEMENT}
     return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
 
 

@@ -1,24 +1,83 @@
 // @ts-check
-/** Home page: create a room through the JSON API and show its links. */
-const form = /** @type {HTMLFormElement} */ (document.getElementById("create-room"));
+/**
+ * Home page: create a group room through the JSON API, then go straight to the facilitator
+ * link. The member link travels to the room page in sessionStorage (never in the address bar),
+ * where the "share this invite link" panel shows it.
+ */
+import { byId } from "./ui/dom.js";
+import { memberLinkKey } from "./ui/link.js";
+
+const form = /** @type {HTMLFormElement} */ (byId("create-room"));
+const errorBox = byId("create-error");
+const submit = /** @type {HTMLButtonElement} */ (byId("create-button"));
+
+/** @param {FormData} data */
+function roomBody(data) {
+  const text = (/** @type {string} */ name) => String(data.get(name) ?? "").trim();
+  /** @type {Record<string, unknown>} */
+  const body = {
+    title: text("title"),
+    topic: text("topic"),
+    lobby: data.get("lobby") === "on",
+    floor_mode: text("floor_mode") || "open",
+    crisis_text: text("crisis_text"),
+    turn_seconds: text("turn_seconds") ? Number(text("turn_seconds")) : null,
+  };
+  if (text("agreement")) body.agreement = text("agreement");
+  return body;
+}
+
+/** @param {Record<string, unknown>} body @returns {string | null} */
+function problem(body) {
+  if (!body.title) return "Please give the group a title.";
+  const turn = body.turn_seconds;
+  if (turn !== null && (!Number.isInteger(turn) || Number(turn) < 10 || Number(turn) > 3600)) {
+    return "The turn timer is a whole number of seconds between 10 and 3600, or empty for no timer.";
+  }
+  return null;
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = new FormData(form);
-  /** @type {Record<string, unknown>} */
-  const body = {
-    title: data.get("title"), topic: data.get("topic") || "", lobby: data.get("lobby") === "on",
-    floor_mode: data.get("floor_mode"), crisis_text: data.get("crisis_text") || "",
-    turn_seconds: data.get("turn_seconds") ? Number(data.get("turn_seconds")) : null,
-  };
-  if (data.get("agreement")) body.agreement = data.get("agreement");
+  const body = roomBody(data);
+  const issue = problem(body);
+  errorBox.textContent = issue ?? "";
+  if (issue) return;
   /** @type {Record<string, string>} */
   const headers = { "content-type": "application/json" };
-  if (data.get("organizer_key")) headers.authorization = `Bearer ${data.get("organizer_key")}`;
-  const response = await fetch("/api/rooms", { method: "POST", headers, body: JSON.stringify(body) });
-  const answer = await response.json();
-  if (!response.ok) { alert(answer.error.message); return; }
-  const links = /** @type {HTMLElement} */ (document.getElementById("links"));
-  /** @type {HTMLAnchorElement} */ (document.getElementById("facilitator-link")).href = answer.facilitator_link;
-  /** @type {HTMLInputElement} */ (document.getElementById("member-link")).value = answer.member_link;
-  links.hidden = false;
+  const key = String(data.get("organizer_key") ?? "").trim();
+  if (key) headers.authorization = `Bearer ${key}`;
+  submit.disabled = true;
+  submit.textContent = "Creating the room…";
+  try {
+    const response = await fetch("/api/rooms", { method: "POST", headers, body: JSON.stringify(body) });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      errorBox.textContent = response.status === 401
+        ? "The organizer key was not accepted. Check it and try again."
+        : `The room could not be created: ${answer?.error?.message ?? "please try again"}.`;
+      return;
+    }
+    sessionStorage.setItem(memberLinkKey(answer.room.id), answer.member_link);
+    location.assign(answer.facilitator_link);
+  } catch {
+    errorBox.textContent = "The server could not be reached. Check your connection and try again.";
+  } finally {
+    submit.disabled = false;
+    submit.textContent = "Create the room and go in";
+  }
+});
+
+byId("open-link-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = /** @type {HTMLInputElement} */ (byId("open-link-input"));
+  const error = byId("open-link-error");
+  try {
+    const url = new URL(input.value.trim(), location.href);
+    if (url.origin !== location.origin || !url.pathname.startsWith("/r/")) throw new Error("not ours");
+    location.assign(url.href);
+  } catch {
+    error.textContent = "That does not look like a Hearth invite link for this site.";
+  }
 });

@@ -1,37 +1,294 @@
 // @ts-check
-/** Hearth wire protocol client: one websocket, JSON envelopes, callbacks. No DOM here. */
+/**
+ * The Hearth wire protocol, client side. No DOM: one websocket at a time, JSON envelopes with
+ * ids, acks and errors as promises, `seq` tracking with `sync`, automatic reconnect with
+ * `resume`, and a `RoomState` kept up to date. The page listens with `client.on(type, fn)`.
+ *
+ * Events emitted (besides every room event type, with the change `RoomState.apply` returned):
+ * `status` (connecting | lobby | live | reconnecting | closed), `welcome` ({resumed}),
+ * `snapshot`, `lobby` ({state}), `signal` ({from, data}), `state` (after any change),
+ * `closed` ({reason: left | ended | removed | replaced | refused | denied, code, message}),
+ * `error` (an error frame nobody awaited: {code, message}).
+ */
+import { RoomState } from "./state.js";
 
-/** @typedef {{type: string, [key: string]: any}} Envelope */
+/** Close codes after which reconnecting cannot help (PROTOCOL.md, close codes). */
+export const FINAL_CLOSE_CODES = new Set([4001, 4003, 4004, 4009, 4010]);
+const MAX_BACKOFF_MS = 8000;
+const FIRST_BACKOFF_MS = 500;
 
-export class HearthSocket {
-  /** @param {string} url */
-  constructor(url) {
-    this.url = url;
-    /** @type {(msg: Envelope) => void} */
-    this.onmessage = () => {};
-    /** @type {(code: number) => void} */
-    this.onclose = () => {};
-    this.nextId = 1;
+export class ProtocolError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Reconnect delay for attempt n (0-based): 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s … with ±25 % jitter.
+ * @param {number} attempt */
+export function backoffDelay(attempt) {
+  const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt);
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+class Emitter {
+  constructor() {
+    /** @type {Map<string, Set<(detail: any) => void>>} */
+    this.listeners = new Map();
+  }
+  /** @param {string} type @param {(detail: any) => void} fn */
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type)?.add(fn);
+    return () => this.listeners.get(type)?.delete(fn);
+  }
+  /** @param {string} type @param {any} [detail] */
+  emit(type, detail) {
+    for (const fn of this.listeners.get(type) ?? []) {
+      try { fn(detail); } catch (err) { console.error(`hearth: a ${type} listener failed`, err); }
+    }
+  }
+}
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string} url websocket URL of /ws
+ * @property {string} token the invite token of the link
+ * @property {string} name display name
+ * @property {string} device random id this browser keeps (bans)
+ * @property {string | null} [resume] resume token of an earlier welcome (after a reload)
+ */
+
+export class HearthClient extends Emitter {
+  /** @param {ClientOptions} options */
+  constructor(options) {
+    super();
+    this.options = options;
+    this.state = new RoomState();
+    /** @type {"idle" | "connecting" | "lobby" | "live" | "reconnecting" | "closed"} */
+    this.status = "idle";
+    /** latest resume token (each welcome brings a fresh one) */
+    this.resumeToken = options.resume ?? null;
     /** @type {WebSocket | null} */
     this.ws = null;
+    this.nextId = 1;
+    /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void}>} */
+    this.pending = new Map();
+    this.attempt = 0;
+    this.syncing = false;
+    this.welcomed = false;
+    /** why the server is about to close us (removed, session_ended, denied, join refusal) */
+    this.closing = /** @type {{reason: string, code?: string, message: string} | null} */ (null);
+    this.leaving = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.retryTimer = null;
   }
 
-  /** @param {Envelope} join @returns {Promise<void>} */
-  open(join) {
+  /** Open the first connection. Resolves on the first `welcome` or `lobby`; rejects with a
+   * ProtocolError when the join is refused (a bad name, say), so the join screen can say why.
+   * @returns {Promise<"welcome" | "lobby">} */
+  start() {
+    this.closing = null;
+    this.leaving = false;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url);
-      this.ws = ws;
-      ws.onopen = () => { ws.send(JSON.stringify(join)); resolve(); };
-      ws.onerror = () => reject(new Error("connection failed"));
-      ws.onmessage = (ev) => this.onmessage(JSON.parse(ev.data));
-      ws.onclose = (ev) => this.onclose(ev.code);
+      const offWelcome = this.on("welcome", () => { done(); resolve("welcome"); });
+      const offLobby = this.on("lobby", () => { done(); resolve("lobby"); });
+      const offClosed = this.on("closed", (d) => { done(); reject(new ProtocolError(d.code ?? d.reason, d.message)); });
+      const done = () => { offWelcome(); offLobby(); offClosed(); };
+      this.connect();
     });
   }
 
-  /** @param {Envelope} msg @returns {number} the id it was sent with */
-  send(msg) {
+  connect() {
+    this.setStatus(this.welcomed ? "reconnecting" : "connecting");
+    const ws = new WebSocket(this.options.url);
+    this.ws = ws;
+    ws.onopen = () => this.sendJoin();
+    ws.onmessage = (event) => this.receive(String(event.data));
+    ws.onclose = (event) => { if (this.ws === ws) this.onSocketClosed(event.code); };
+  }
+
+  sendJoin() {
+    /** @type {Record<string, unknown>} */
+    const join = { type: "join", token: this.options.token, name: this.options.name, agree: true,
+      device: this.options.device };
+    if (this.resumeToken) join.resume = this.resumeToken;
+    this.request(join).catch((err) => this.onJoinRefused(err));
+  }
+
+  /** @param {Error & {code?: string}} err */
+  onJoinRefused(err) {
+    const code = err.code ?? "disconnected";
+    if (code === "disconnected") return; // the close handler deals with it
+    if (code === "unavailable") { this.dropAndRetry(); return; }
+    if (code === "bad_message" || code === "agreement_required") {
+      // Fixable by the person: give up this socket and let the join screen show the message.
+      this.closing = { reason: "refused", code, message: err.message };
+      this.ws?.close(1000);
+      return;
+    }
+    this.closing = { reason: code === "session_ended" ? "ended" : "refused", code, message: err.message };
+  }
+
+  /** Close the current socket and try again later (keeps the seat through `resume`). */
+  dropAndRetry() {
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(4000);
+    this.scheduleReconnect();
+  }
+
+  /** @param {string} text */
+  receive(text) {
+    /** @type {import("./state.js").Frame} */
+    let frame;
+    try { frame = JSON.parse(text); } catch { return; }
+    switch (frame.type) {
+      case "ack": this.settle(frame.ref, null); return;
+      case "error": this.onError(frame); return;
+      case "welcome": this.onWelcome(frame); return;
+      case "snapshot": this.onSnapshot(frame); return;
+      case "lobby": this.onLobby(frame); return;
+      case "signal": this.emit("signal", { from: frame.from, data: frame.data }); return;
+      case "removed": this.closing = { reason: "removed", message: frame.reason ?? "" }; return;
+      case "session_ended": this.closing = { reason: "ended", message: frame.reason ?? "" }; return;
+      case "pong": return;
+      default:
+        if (typeof frame.seq === "number") this.onNumbered(frame);
+        else this.applyEvent(frame);
+    }
+  }
+
+  /** @param {import("./state.js").Frame} frame */
+  onError(frame) {
+    if (frame.ref !== undefined && this.pending.has(frame.ref)) {
+      this.settle(frame.ref, new ProtocolError(frame.code, frame.message));
+    } else {
+      this.emit("error", { code: frame.code, message: frame.message });
+    }
+  }
+
+  /** @param {import("./state.js").Frame} frame */
+  onWelcome(frame) {
+    const resumed = this.welcomed && this.state.you?.id === frame.you.id;
+    this.state.load(frame);
+    this.resumeToken = frame.resume ?? null;
+    this.welcomed = true;
+    this.attempt = 0;
+    this.syncing = false;
+    this.setStatus("live");
+    this.emit("welcome", { resumed });
+    this.emit("state", { type: "welcome" });
+  }
+
+  /** @param {import("./state.js").Frame} frame */
+  onSnapshot(frame) {
+    this.state.load(frame);
+    this.syncing = false;
+    this.emit("snapshot", {});
+    this.emit("state", { type: "snapshot" });
+  }
+
+  /** @param {import("./state.js").Frame} frame */
+  onLobby(frame) {
+    if (frame.state === "denied") {
+      this.closing = { reason: "denied", message: "the facilitator did not let you in" };
+      return;
+    }
+    this.attempt = 0;
+    this.setStatus("lobby");
+    this.emit("lobby", { state: frame.state });
+  }
+
+  /** A numbered room event: apply it in order, or ask for a snapshot after a gap.
+   * @param {import("./state.js").Frame} frame */
+  onNumbered(frame) {
+    if (this.syncing || frame.seq <= this.state.seq) return;
+    if (frame.seq !== this.state.seq + 1) {
+      this.syncing = true;
+      this.send({ type: "sync" });
+      return;
+    }
+    this.state.seq = frame.seq;
+    this.applyEvent(frame);
+  }
+
+  /** @param {import("./state.js").Frame} frame */
+  applyEvent(frame) {
+    const change = this.state.apply(frame);
+    if (change === null) return;
+    this.emit(frame.type, change);
+    this.emit("state", { type: frame.type, ...change });
+  }
+
+  /** @param {number} code */
+  onSocketClosed(code) {
+    this.ws = null;
+    for (const [ref] of this.pending) this.settle(ref, new ProtocolError("disconnected", "connection closed"));
+    const closing = this.closing;
+    if (this.leaving) return this.finish({ reason: "left", code: String(code), message: "" });
+    if (code === 4009) return this.finish({ reason: "replaced", code: "replaced", message: "" });
+    if (code === 4010) return this.finish({ reason: "ended", code: "session_ended", message: closing?.message ?? "" });
+    if (closing) return this.finish({ ...closing, code: closing.code ?? closing.reason });
+    if (FINAL_CLOSE_CODES.has(code)) {
+      return this.finish({ reason: "refused", code: code === 4004 ? "not_found" : "unauthorized", message: "" });
+    }
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    if (this.status === "closed" || this.retryTimer) return;
+    this.setStatus(this.welcomed ? "reconnecting" : "connecting");
+    const delay = backoffDelay(this.attempt++);
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.connect(); }, delay);
+  }
+
+  /** @param {{reason: string, code?: string, message: string}} detail */
+  finish(detail) {
+    this.setStatus("closed");
+    this.emit("closed", detail);
+  }
+
+  /** @param {"idle" | "connecting" | "lobby" | "live" | "reconnecting" | "closed"} status */
+  setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit("status", { status });
+  }
+
+  /** Send a message with an id; resolves on its ack, rejects with a ProtocolError on its error.
+   * @param {Record<string, unknown>} message @returns {Promise<void>} */
+  request(message) {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new ProtocolError("disconnected", "not connected right now"));
+    }
     const id = this.nextId++;
-    this.ws?.send(JSON.stringify({ ...msg, id }));
-    return id;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      ws.send(JSON.stringify({ ...message, id }));
+    });
+  }
+
+  /** Fire and forget (errors still arrive as `error` events). @param {Record<string, unknown>} message */
+  send(message) {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  /** @param {number} ref @param {Error | null} error */
+  settle(ref, error) {
+    const waiter = this.pending.get(ref);
+    if (!waiter) return;
+    this.pending.delete(ref);
+    if (error) waiter.reject(error); else waiter.resolve(undefined);
+  }
+
+  /** Leave for good (the seat is given up). */
+  async leave() {
+    this.leaving = true;
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    try { await this.request({ type: "leave" }); } catch { /* closing anyway */ }
+    if (this.ws) this.ws.close(1000); else this.finish({ reason: "left", message: "" });
   }
 }

@@ -1,0 +1,115 @@
+// @ts-check
+/**
+ * Room page entry. Takes the token out of the address bar, shows the join screen, then runs
+ * the session: lobby, room, and the end screens. Test hook: `window.hearth = {client, mesh}`.
+ */
+import { HearthClient } from "./protocol.js";
+import { Mesh } from "./rtc.js";
+import { byId } from "./ui/dom.js";
+import { JoinScreen } from "./ui/join.js";
+import { deviceId, peekClaims, TabMemory, takeLinkToken } from "./ui/link.js";
+import { showLobby } from "./ui/lobby.js";
+import { RoomView } from "./ui/room.js";
+import { showEnded, showError, showScreen } from "./ui/screens.js";
+
+/** @typedef {{client: HearthClient | null, mesh: Mesh | null}} DebugHandle */
+
+const roomId = byId("app").dataset.roomId ?? "";
+const token = takeLinkToken(roomId);
+/** @type {DebugHandle} */
+const handle = { client: null, mesh: null };
+/** @type {any} */ (window).hearth = handle;
+
+if (!token) {
+  showError("no_token");
+} else if (typeof RTCPeerConnection === "undefined" || !("WebSocket" in window)) {
+  showError("media");
+} else {
+  setUp(token);
+}
+
+/** @param {string} linkToken */
+function setUp(linkToken) {
+  const memory = new TabMemory(roomId);
+  const claims = peekClaims(linkToken);
+  /** @type {HearthClient | null} */
+  let client = null;
+  const join = new JoinScreen({
+    initialName: memory.get("name") ?? "",
+    role: claims?.role,
+    onJoin: (choice) => {
+      if (!client) { client = begin(choice); return; }
+      if (client.status !== "closed") return;
+      // After a refusal the person could fix: the same client tries again with the new name.
+      join.setBusy(true);
+      memory.set("name", choice.name);
+      client.options.name = choice.name;
+      client.start().catch(() => {});
+    },
+  });
+  showScreen("screen-join");
+
+  /** @param {import("./ui/join.js").JoinChoice} choice */
+  function begin(choice) {
+    join.setBusy(true);
+    memory.set("name", choice.name);
+    const session = new HearthClient({
+      url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+      token: linkToken, name: choice.name, device: deviceId(), resume: memory.get("resume"),
+    });
+    const mesh = new Mesh({ sendSignal: (to, data) => session.send({ type: "signal", to, data }) });
+    handle.client = session;
+    handle.mesh = mesh;
+    const room = new RoomView({ client: session, mesh, roomId, token: linkToken,
+      wantMic: choice.wantMic, wantCamera: choice.wantCamera, onLeave: () => session.leave() });
+    session.on("welcome", () => { memory.set("resume", session.resumeToken); join.stop(); });
+    session.on("lobby", ({ state }) => showLobby(state, mesh.localStream));
+    session.on("status", ({ status }) => {
+      // The first connection keeps failing: say so on the join screen (it keeps trying).
+      if (status === "connecting" && session.attempt > 1) byId("join-error").textContent =
+        "The server cannot be reached right now. Still trying…";
+      else if (status !== "connecting" && status !== "closed") byId("join-error").textContent = "";
+    });
+    session.on("closed", (detail) => finish(detail, session, room));
+    join.ready.then(() => {
+      mesh.setLocalStream(join.media.stream);
+      room.tiles.setLocalStream(join.media.stream);
+      session.start().catch(() => { /* the closed handler shows why */ });
+    });
+    byId("lobby-leave").onclick = () => session.leave();
+    return session;
+  }
+
+  /**
+   * @param {{reason: string, code?: string, message: string}} detail
+   * @param {HearthClient} session @param {RoomView} room
+   */
+  function finish(detail, session, room) {
+    const fixable = detail.code === "bad_message" || detail.code === "agreement_required";
+    if (fixable && !session.welcomed) {
+      // A refusal the person can fix (a name the server does not accept): back to the form.
+      room.stop();
+      showScreen("screen-join");
+      join.showError(`The server did not accept this: ${detail.message}.`);
+      return;
+    }
+    room.stop();
+    join.stop();
+    for (const track of join.media.stream.getTracks()) track.stop();
+    if (detail.reason !== "replaced") memory.set("resume", null);
+    if (detail.reason === "left") showEnded("left");
+    else if (detail.reason === "ended") showEnded("ended");
+    else if (detail.reason === "removed") showScreen("screen-removed");
+    else if (detail.reason === "replaced") showScreen("screen-replaced");
+    else if (detail.reason === "denied") showError("denied");
+    else showError(detail.code ?? "unauthorized", detail.message);
+  }
+}
+
+byId("replaced-rejoin").addEventListener("click", () => location.reload());
+byId("rejoin-button").addEventListener("click", () => location.reload());
+
+// A new link pasted into this tab (only the fragment changes): start over with its token.
+addEventListener("hashchange", () => {
+  if (new URLSearchParams(location.hash.slice(1)).has("k")) location.reload();
+});

@@ -1,0 +1,206 @@
+// @ts-check
+/**
+ * The room as this participant sees it, kept up to date from server frames. No DOM, no I/O:
+ * `RoomState.apply(frame)` changes the model and returns what changed, so the UI can announce
+ * and animate without diffing. The shapes are those of docs/protocol.md.
+ */
+
+/**
+ * @typedef {object} Participant
+ * @property {string} id
+ * @property {string} name
+ * @property {"facilitator" | "member"} role
+ * @property {boolean} audio
+ * @property {boolean} video
+ * @property {number | null} hand
+ * @property {boolean} away
+ * @property {boolean} muted_by_facilitator
+ * @property {boolean} [video_muted_by_facilitator]
+ * @property {boolean} can_speak
+ * @property {boolean} connected
+ */
+
+/**
+ * @typedef {object} Floor
+ * @property {"open" | "queue" | "circle"} mode
+ * @property {string | null} holder
+ * @property {string[]} queue
+ * @property {string[]} order
+ * @property {number | null} started_at
+ * @property {number | null} ends_at
+ * @property {number | null} [turn_seconds]
+ */
+
+/**
+ * @typedef {object} ChatMessage
+ * @property {string} id
+ * @property {string} from
+ * @property {string} name
+ * @property {string} text
+ * @property {number} ts
+ * @property {boolean} private
+ * @property {boolean} [deleted]
+ */
+
+/**
+ * @typedef {object} Room
+ * @property {string} id
+ * @property {string} title
+ * @property {string} topic
+ * @property {string} agreement
+ * @property {string} crisis_text
+ * @property {{lobby: boolean, floor_mode: string, turn_seconds: number | null, max_participants: number}} settings
+ */
+
+/** @typedef {{id: string, name: string}} Waiting */
+/** @typedef {{type: string, [key: string]: any}} Frame */
+/** @typedef {{[key: string]: any}} Change */
+
+/** @returns {Floor} */
+function emptyFloor() {
+  return { mode: "open", holder: null, queue: [], order: [], started_at: null, ends_at: null, turn_seconds: null };
+}
+
+export class RoomState {
+  constructor() {
+    /** @type {Participant | null} */
+    this.you = null;
+    /** @type {Room | null} */
+    this.room = null;
+    /** @type {{id?: string, state: string, started_at: number | null} | null} */
+    this.session = null;
+    /** @type {Map<string, Participant>} admitted participants by id, you included */
+    this.participants = new Map();
+    /** @type {Floor} */
+    this.floor = emptyFloor();
+    /** @type {Map<string, ChatMessage>} in arrival order */
+    this.chat = new Map();
+    /** @type {Waiting[]} facilitators only */
+    this.lobby = [];
+    /** @type {Record<string, number>} facilitators only: seconds of floor time */
+    this.speaking = {};
+    this.locked = false;
+    /** @type {string[]} */
+    this.reactions = [];
+    /** @type {RTCIceServer[]} */
+    this.iceServers = [];
+    /** @type {RTCIceTransportPolicy} */
+    this.icePolicy = "all";
+    /** @type {{max_chat_chars?: number, grace_seconds?: number}} */
+    this.limits = {};
+    /** last numbered event included in this view */
+    this.seq = 0;
+    /** holder whose timed turn ran out (cleared when the turn changes) */
+    this.timeUpFor = /** @type {string | null} */ (null);
+  }
+
+  get isFacilitator() {
+    return this.you?.role === "facilitator";
+  }
+
+  /** @param {string} id */
+  name(id) {
+    return this.participants.get(id)?.name ?? "Someone";
+  }
+
+  /** Load a `welcome` or `snapshot` (the whole view). @param {Frame} frame */
+  load(frame) {
+    this.you = frame.you;
+    this.room = frame.room;
+    this.session = frame.session;
+    this.participants = new Map(frame.participants.map((/** @type {Participant} */ p) => [p.id, p]));
+    this.floor = { ...emptyFloor(), ...frame.floor };
+    this.chat = new Map(frame.chat.map((/** @type {ChatMessage} */ m) => [m.id, m]));
+    this.lobby = frame.lobby ?? [];
+    this.speaking = frame.speaking ?? {};
+    this.locked = Boolean(frame.locked);
+    this.seq = frame.seq;
+    this.timeUpFor = null;
+    if (frame.type === "welcome") {
+      this.reactions = frame.reactions ?? [];
+      this.iceServers = frame.ice_servers ?? [];
+      this.icePolicy = frame.ice_transport_policy === "relay" ? "relay" : "all";
+      this.limits = frame.limits ?? {};
+    }
+  }
+
+  /**
+   * Apply one event frame. Returns what changed (for announcements), or null for frames that
+   * are not room events.
+   * @param {Frame} frame
+   * @returns {Change | null}
+   */
+  apply(frame) {
+    const handler = HANDLERS[frame.type];
+    return handler ? handler(this, frame) : null;
+  }
+
+  /** @param {Participant} participant */
+  putParticipant(participant) {
+    const before = this.participants.get(participant.id) ?? null;
+    this.participants.set(participant.id, participant);
+    if (this.you && participant.id === this.you.id) this.you = participant;
+    return before;
+  }
+}
+
+/** @type {Record<string, (state: RoomState, frame: Frame) => Change>} */
+const HANDLERS = {
+  participant_joined(state, frame) {
+    state.putParticipant(frame.participant);
+    return { participant: frame.participant };
+  },
+  participant_updated(state, frame) {
+    const before = state.putParticipant(frame.participant);
+    return { participant: frame.participant, before };
+  },
+  participant_left(state, frame) {
+    const before = state.participants.get(frame.id) ?? null;
+    state.participants.delete(frame.id);
+    return { id: frame.id, reason: frame.reason, participant: before };
+  },
+  chat(state, frame) {
+    state.chat.set(frame.message.id, frame.message);
+    return { message: frame.message };
+  },
+  chat_deleted(state, frame) {
+    const message = state.chat.get(frame.id);
+    if (message) state.chat.set(frame.id, { ...message, text: "", deleted: true });
+    return { id: frame.id };
+  },
+  reaction(_state, frame) {
+    return { from: frame.from, emoji: frame.emoji };
+  },
+  floor(state, frame) {
+    const before = state.floor;
+    const { type: _type, seq: _seq, ...floor } = frame;
+    state.floor = { ...emptyFloor(), ...floor };
+    if (before.holder !== state.floor.holder || before.started_at !== state.floor.started_at
+        || before.ends_at !== state.floor.ends_at) {
+      state.timeUpFor = null;
+    }
+    return { floor: state.floor, before };
+  },
+  floor_time_up(state, frame) {
+    state.timeUpFor = frame.holder;
+    return { holder: frame.holder };
+  },
+  lobby_changed(state, frame) {
+    const before = state.lobby;
+    state.lobby = frame.waiting;
+    const known = new Set(before.map((w) => w.id));
+    return { waiting: state.lobby, arrived: state.lobby.filter((w) => !known.has(w.id)) };
+  },
+  speaking(state, frame) {
+    state.speaking = frame.speaking;
+    return { speaking: frame.speaking };
+  },
+  room_locked(state, frame) {
+    state.locked = Boolean(frame.locked);
+    return { locked: state.locked };
+  },
+  room_updated(state, frame) {
+    state.room = frame.room;
+    return { room: frame.room };
+  },
+};

@@ -1,0 +1,110 @@
+// @ts-check
+/** Chat: the group's messages and private messages to the facilitators (always textContent),
+ * removed messages shown as removed, facilitators' delete buttons, and reactions. */
+import { toast } from "./announce.js";
+import { byId, el, syncList } from "./dom.js";
+
+/** @typedef {import("../state.js").ChatMessage} ChatMessage */
+
+const REACTION_WORDS = /** @type {Record<string, string>} */ ({
+  "💜": "Send care", "👏": "Applaud", "🙏": "Thank you", "🤗": "Send a hug", "👍": "I agree", "🌱": "Growth",
+});
+
+export class Chat {
+  /** @param {import("../protocol.js").HearthClient} client */
+  constructor(client) {
+    this.client = client;
+    this.log = byId("chat-log");
+    this.input = /** @type {HTMLTextAreaElement} */ (byId("chat-input"));
+    this.private = /** @type {HTMLInputElement} */ (byId("chat-private"));
+    byId("chat-form").addEventListener("submit", (event) => { event.preventDefault(); this.send(); });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
+    });
+    this.private.addEventListener("change", () => {
+      this.input.placeholder = this.private.checked ? "Write privately to the facilitators" : "Write to the group";
+    });
+    this.reactionsShown = "";
+  }
+
+  async send() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    /** @type {Record<string, unknown>} */
+    const message = { type: "chat", text };
+    if (this.private.checked) message.to = "facilitators";
+    const button = /** @type {HTMLButtonElement} */ (byId("chat-send"));
+    button.disabled = true;
+    try {
+      await this.client.request(message);
+      this.input.value = "";
+    } catch (err) {
+      toast(`Your message was not sent: ${/** @type {Error} */ (err).message}.`, "warning");
+    } finally {
+      button.disabled = false;
+      this.input.focus();
+    }
+  }
+
+  render() {
+    const state = this.client.state;
+    const scroller = /** @type {HTMLElement} */ (this.log.parentElement);
+    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
+    const messages = [...state.chat.values()];
+    syncList(this.log, messages, (m) => m.id, (m) => this.create(m), (node, m) => this.update(node, m));
+    byId("chat-empty").hidden = messages.length > 0;
+    if (nearBottom) scroller.scrollTop = scroller.scrollHeight;
+    this.renderReactions();
+  }
+
+  /** @param {ChatMessage} m */
+  create(m) {
+    const state = this.client.state;
+    const mine = m.from === state.you?.id;
+    const time = new Date(m.ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const li = el("li", { className: `chat-message${mine ? " mine" : ""}${m.private ? " private" : ""}`,
+      data: { messageId: m.id } },
+      el("p", { className: "chat-meta" },
+        el("span", { className: "chat-name", text: mine ? "You" : m.name }),
+        el("span", { className: "chat-time", text: time }),
+        ...(m.private ? [el("span", { className: "chat-private-tag", text: "Private, to the facilitators" })] : [])),
+      el("p", { className: "chat-text" }));
+    if (state.isFacilitator) {
+      li.append(el("button", { className: "delete-message ghost small", text: "Remove",
+        attrs: { type: "button", "aria-label": `Remove this message from ${m.name}` },
+        on: { click: () => this.remove(m.id) } }));
+    }
+    return li;
+  }
+
+  /** @param {HTMLElement} li @param {ChatMessage} m */
+  update(li, m) {
+    const text = /** @type {HTMLElement} */ (li.querySelector(".chat-text"));
+    li.classList.toggle("deleted", Boolean(m.deleted));
+    const shown = m.deleted ? "message removed" : m.text;
+    if (text.textContent !== shown) text.textContent = shown;
+    const remove = li.querySelector(".delete-message");
+    if (remove && m.deleted) remove.remove();
+  }
+
+  /** @param {string} id */
+  async remove(id) {
+    try {
+      await this.client.request({ type: "delete_chat", message_id: id });
+    } catch (err) {
+      toast(`The message could not be removed: ${/** @type {Error} */ (err).message}.`, "warning");
+    }
+  }
+
+  renderReactions() {
+    const reactions = this.client.state.reactions;
+    const key = reactions.join("");
+    if (key === this.reactionsShown) return;
+    this.reactionsShown = key;
+    byId("reactions").replaceChildren(...reactions.map((emoji) => el("button", {
+      className: "reaction", text: emoji,
+      attrs: { type: "button", "aria-label": `${REACTION_WORDS[emoji] ?? "React"} (${emoji})`, title: REACTION_WORDS[emoji] ?? "" },
+      on: { click: () => this.client.request({ type: "react", emoji }).catch(() => toast("The reaction was not sent.", "warning")) },
+    })));
+  }
+}

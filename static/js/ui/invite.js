@@ -1,0 +1,74 @@
+// @ts-check
+/** "Share this invite link" (facilitators). The member link comes from the home page (kept in
+ * sessionStorage); "Create a new link" rotates it with POST /api/rooms/{id}/invite, which
+ * revokes older member links. */
+import { toast } from "./announce.js";
+import { byId } from "./dom.js";
+import { memberLinkKey } from "./link.js";
+
+export class InvitePanel {
+  /** @param {string} roomId @param {string} facilitatorToken */
+  constructor(roomId, facilitatorToken) {
+    this.roomId = roomId;
+    this.token = facilitatorToken;
+    this.panel = byId("invite-panel");
+    this.input = /** @type {HTMLInputElement} */ (byId("member-link"));
+    this.shown = false;
+    byId("copy-invite").addEventListener("click", () => this.copy());
+    byId("rotate-invite").addEventListener("click", () => this.rotate());
+    byId("invite-hide").addEventListener("click", () => this.show(false));
+    byId("show-invite").addEventListener("click", () => { this.show(true); this.input.focus(); });
+  }
+
+  /** Called once the facilitator is in the room. */
+  open() {
+    const link = sessionStorage.getItem(memberLinkKey(this.roomId));
+    this.setLink(link);
+    if (!this.shown) this.show(true);
+  }
+
+  /** @param {boolean} visible */
+  show(visible) {
+    this.shown = visible;
+    this.panel.hidden = !visible;
+  }
+
+  /** @param {string | null} link */
+  setLink(link) {
+    this.input.value = link ?? "";
+    byId("copy-invite").hidden = !link;
+    byId("rotate-invite").textContent = link ? "Replace with a new link" : "Create a new invite link";
+    byId("invite-hint").textContent = link
+      ? "Anyone with this link can ask to join. Keep your own facilitator link private."
+      : "Create a member link to share. It replaces any earlier member link.";
+  }
+
+  async copy() {
+    this.input.select();
+    try {
+      await navigator.clipboard.writeText(this.input.value);
+      byId("invite-status").textContent = "Link copied. Paste it into your message to the group.";
+    } catch {
+      byId("invite-status").textContent = "Press Ctrl+C (or ⌘+C) to copy the selected link.";
+    }
+  }
+
+  async rotate() {
+    const button = /** @type {HTMLButtonElement} */ (byId("rotate-invite"));
+    button.disabled = true;
+    try {
+      const response = await fetch(`/api/rooms/${encodeURIComponent(this.roomId)}/invite`, {
+        method: "POST", headers: { authorization: `Bearer ${this.token}` },
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(answer?.error?.message ?? `HTTP ${response.status}`);
+      sessionStorage.setItem(memberLinkKey(this.roomId), answer.member_link);
+      this.setLink(answer.member_link);
+      byId("invite-status").textContent = "New link ready. Earlier member links no longer work; people already here stay.";
+    } catch (err) {
+      toast(`A new link could not be made: ${/** @type {Error} */ (err).message}.`, "warning");
+    } finally {
+      button.disabled = false;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// @ts-check
+/** The people list: everyone's microphone, camera, hand and presence; for facilitators, a row
+ * of actions per person (mute, allow to speak, lower hand, give the floor, remove, remove and
+ * ban). Actions are plain buttons so they work from the keyboard; the server checks each one. */
+import { toast } from "./announce.js";
+import { byId, el, syncList } from "./dom.js";
+import { icon } from "./icons.js";
+
+/** @typedef {import("../state.js").Participant} Participant */
+/** @typedef {import("../state.js").RoomState} RoomState */
+
+/** [class, visible text, accessible name prefix, message type, extra fields] */
+const MEMBER_ACTIONS = /** @type {const} */ ([
+  ["mute", "Mute", "Mute", "mute", {}],
+  ["allow-speak", "Allow to speak", "Allow to speak:", "allow_speak", {}],
+  ["lower-hand", "Lower hand", "Lower the hand of", "lower_hand", {}],
+  ["give-floor", "Give the floor", "Give the floor to", "give_floor", {}],
+  ["remove", "Remove", "Remove from the session:", "remove", {}],
+  ["remove-ban", "Remove and ban", "Remove and ban for this session:", "remove", { ban: true }],
+]);
+const FACILITATOR_ACTIONS = MEMBER_ACTIONS.filter(([cls]) => cls === "lower-hand" || cls === "give-floor");
+
+export class People {
+  /** @param {import("../protocol.js").HearthClient} client */
+  constructor(client) {
+    this.client = client;
+    this.list = byId("people-list");
+  }
+
+  render() {
+    const state = this.client.state;
+    const you = state.you;
+    if (!you) return;
+    const people = [...state.participants.values()];
+    const ordered = [...people.filter((p) => p.id === you.id), ...people.filter((p) => p.id !== you.id)];
+    byId("people-count").textContent = `(${ordered.length})`;
+    syncList(this.list, ordered, (p) => `${p.id}:${state.isFacilitator ? "f" : "m"}`,
+      (p) => this.create(p, state), (node, p) => this.update(node, p, state));
+  }
+
+  /** @param {Participant} p @param {RoomState} state */
+  create(p, state) {
+    const li = el("li", { className: "person", data: { participantId: p.id } },
+      el("div", { className: "person-line" },
+        el("span", { className: "person-mic" }),
+        el("span", { className: "person-name" }),
+        el("span", { className: "person-status" })));
+    if (state.isFacilitator) {
+      const actions = p.role === "facilitator" ? FACILITATOR_ACTIONS : MEMBER_ACTIONS;
+      li.append(el("div", { className: "person-actions", attrs: { role: "group", "aria-label": `Actions for ${p.name}` } },
+        ...actions.map(([cls, text, prefix, type, extra]) => el("button", {
+          className: `${cls} action small`, text,
+          attrs: { type: "button", "aria-label": `${prefix} ${p.name}` },
+          on: { click: () => this.act(p.id, type, extra, text) },
+        }))));
+    }
+    return li;
+  }
+
+  /** @param {HTMLElement} li @param {Participant} p @param {RoomState} state */
+  update(li, p, state) {
+    const self = p.id === state.you?.id;
+    const name = /** @type {HTMLElement} */ (li.querySelector(".person-name"));
+    name.textContent = `${p.name}${self ? " (you)" : ""}${p.role === "facilitator" ? " · facilitator" : ""}`;
+    const micOn = p.audio && p.can_speak;
+    const mic = /** @type {HTMLElement} */ (li.querySelector(".person-mic"));
+    if (mic.dataset.on !== String(micOn)) {
+      mic.dataset.on = String(micOn);
+      mic.replaceChildren(icon(micOn ? "mic" : "micOff"));
+    }
+    const queuePlace = state.floor.queue.indexOf(p.id);
+    const status = [
+      state.floor.holder === p.id ? "has the floor" : "",
+      micOn ? "speaking allowed, mic on" : p.muted_by_facilitator ? "muted by a facilitator" : "mic off",
+      p.video && !p.away ? "" : "camera off",
+      p.hand !== null ? `hand raised${queuePlace >= 0 ? ` (${ordinal(queuePlace + 1)})` : ""}` : "",
+      p.away ? "stepped away" : "",
+      p.connected ? "" : "reconnecting",
+    ].filter(Boolean).join(" · ");
+    /** @type {HTMLElement} */ (li.querySelector(".person-status")).textContent = status;
+    li.classList.toggle("has-floor", state.floor.holder === p.id);
+    li.classList.toggle("hand-up", p.hand !== null);
+    for (const button of Array.from(li.querySelectorAll("button.action"))) {
+      const quiet = (button.classList.contains("allow-speak") && !p.muted_by_facilitator && !p.video_muted_by_facilitator)
+        || (button.classList.contains("lower-hand") && p.hand === null)
+        || (button.classList.contains("mute") && p.muted_by_facilitator);
+      button.classList.toggle("quiet", quiet);
+    }
+  }
+
+  /** @param {string} target @param {string} type @param {object} extra @param {string} what */
+  async act(target, type, extra, what) {
+    try {
+      await this.client.request({ type, target, ...extra });
+    } catch (err) {
+      toast(`${what}: ${/** @type {Error} */ (err).message}.`, "warning");
+    }
+  }
+}
+
+/** @param {number} n */
+function ordinal(n) {
+  return n === 1 ? "1st" : n === 2 ? "2nd" : n === 3 ? "3rd" : `${n}th`;
+}

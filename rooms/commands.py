@@ -28,6 +28,7 @@ class Join(Command, frozen=True, kw_only=True):
     sub: str | None = None
     device: str | None = None
     session_id: str = ""  # the id of the session this join starts, if it starts one
+    conn: str = ""  # the socket taking the seat
 
 
 class Resume(Command, frozen=True, kw_only=True):
@@ -36,10 +37,15 @@ class Resume(Command, frozen=True, kw_only=True):
     session_id: str | None
     gen: int
     grace_seconds: float = 30.0
+    conn: str = ""  # the socket taking the seat back
 
 
 class Disconnect(Command, frozen=True, kw_only=True):
-    """The socket closed without ``leave``: keep the seat for the grace period."""
+    """The socket closed without ``leave``: keep the seat for the grace period. With ``conn``,
+    only if that socket still holds the seat (a newer one, maybe on another node, may have
+    taken it back meanwhile)."""
+
+    conn: str = ""
 
 
 class Tick(Command, frozen=True, kw_only=True):

@@ -96,7 +96,7 @@ def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
     # Welcomes first: a newcomer's welcome (built from the latest state) precedes anything
     # addressed to it; the numbered events it already covers are skipped by its connection.
     welcomes = joined + [p for p in ctx.resumed if p not in joined and state.seats[p].admitted]
-    out[:0] = [Delivery(Admitted(id=pid), to=(pid,)) for pid in welcomes]
+    out[:0] = [Delivery(Admitted(id=pid, conn=state.seats[pid].conn), to=(pid,)) for pid in welcomes]
 
 
 def _enforce_speaking(state: RoomState) -> None:

@@ -98,9 +98,11 @@ class SessionEnded(Event, frozen=True, kw_only=True, tag="session_ended"):
 
 
 class Admitted(Event, frozen=True, kw_only=True, tag="admitted"):
-    """Internal: tells the connection of ``id`` to send its ``welcome`` now. Never on the wire."""
+    """Internal: tells the connection of ``id`` to send its ``welcome`` now. Never on the wire.
+    ``conn``: the socket that holds the seat; any other socket of ``id`` is replaced (4009)."""
 
     id: str
+    conn: str = ""
 
 
 class Delivery(msgspec.Struct, frozen=True):

@@ -138,7 +138,9 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
         raise CommandError("banned", "you cannot rejoin this session")
     privileged = can(cmd.role, Capability.BYPASS_LIMITS)
     if existing is not None:  # the same personal invite again: take the seat back
-        state.seats[cmd.actor] = replace(existing, disconnected_at=None, resume_gen=existing.resume_gen + 1)
+        state.seats[cmd.actor] = replace(
+            existing, disconnected_at=None, resume_gen=existing.resume_gen + 1, conn=cmd.conn
+        )
         _update(state, cmd.actor, connected=True)
         ctx.resumed.append(cmd.actor)
         return
@@ -148,7 +150,7 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
         raise CommandError("room_full", "this room is full")
     person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
     state.seats[cmd.actor] = Seat(
-        person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device
+        person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn
     )
     if can(cmd.role, Capability.BYPASS_LOBBY):
         if state.session is SessionState.IDLE:
@@ -168,7 +170,9 @@ def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
     )  # the clock's Tick may not have run yet: the grace period decides, not the timer
     if seat is None or seat.resume_gen != cmd.gen or late:
         raise CommandError("unauthorized", "this resume token was already used or has expired")
-    state.seats[cmd.actor] = replace(seat, disconnected_at=None, resume_gen=seat.resume_gen + 1)
+    state.seats[cmd.actor] = replace(
+        seat, disconnected_at=None, resume_gen=seat.resume_gen + 1, conn=cmd.conn
+    )
     _update(state, cmd.actor, connected=True)
     ctx.resumed.append(cmd.actor)
 
@@ -176,8 +180,8 @@ def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
 @rule(c.Disconnect, None)
 def disconnect(state: RoomState, cmd: c.Disconnect, ctx: Context) -> None:
     seat = state.seats.get(cmd.actor)
-    if seat is None or not seat.person.connected:
-        raise CommandError("invalid_target", "not connected")
+    if seat is None or not seat.person.connected or (cmd.conn and seat.conn != cmd.conn):
+        raise CommandError("invalid_target", "not connected (or connected elsewhere now)")
     state.seats[cmd.actor] = replace(seat, disconnected_at=ctx.now)
     _update(state, cmd.actor, connected=False)
     fl.release_if_holder(state, cmd.actor)

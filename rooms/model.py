@@ -106,6 +106,7 @@ class Seat(msgspec.Struct, frozen=True, kw_only=True):
     disconnected_at: float | None = None
     resume_gen: int = 0
     denied: bool = False
+    conn: str = ""  # the server's id of the socket that holds this seat now
 
     @property
     def id(self) -> str:

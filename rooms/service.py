@@ -33,7 +33,7 @@ def encode_deliveries(deliveries: list[Delivery]) -> list[Frame]:
     for d in deliveries:
         event = d.event
         if isinstance(event, Admitted):
-            frames.append(Frame(b"", d.to, 0, None, event.id, "admitted", now))
+            frames.append(Frame(b"", d.to, 0, None, event.id, "admitted", now, event.conn))
             continue
         seq: int = getattr(event, "seq", 0) if d.to is None else 0
         kind = type(event).__struct_config__.tag

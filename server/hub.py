@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from rooms.backends.base import Bus, Frame
 from server import metrics
 
+CLOSE_REPLACED = 4009
+
 if TYPE_CHECKING:
     from server.connection import Connection
 
@@ -35,9 +37,13 @@ class LocalRoom:
             count = 0
             for pid in frame.to:
                 target = self.current.get(pid)
-                if target is not None:
-                    target.push(frame, text)
-                    count += 1
+                if target is None:
+                    continue
+                if frame.admit is not None and frame.conn and target.conn_id != frame.conn:
+                    target.close_soon(CLOSE_REPLACED)  # the seat was taken by a newer socket
+                    continue
+                target.push(frame, text)
+                count += 1
         if frame.ts:
             metrics.FANOUT_SECONDS.observe(max(0.0, time.time() - frame.ts))
         metrics.count_out(frame.kind, count)

@@ -82,6 +82,7 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         sub=claims.sub,
         device=msg.device,
         session_id="s" + secrets.token_hex(8),
+        conn=conn.conn_id,
     )
     await _seat(conn, node, claims.room, pid, command, msg.id)
     log.info("joined", extra={"conn": conn.conn_id, "room": claims.room, "participant": pid,
@@ -100,6 +101,7 @@ async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bo
         session_id=claims.session,
         gen=claims.gen,
         grace_seconds=node.settings.grace_seconds,
+        conn=conn.conn_id,
     )
     try:
         await _seat(conn, node, claims.room, claims.participant, command, msg.id)

@@ -47,7 +47,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=CLOSE_UNAUTHORIZED)  # before accept: the handshake is refused (403)
         return
     await ws.accept()
-    conn = Connection(ws, node, secrets.token_hex(4))
+    conn = Connection(ws, node, secrets.token_hex(8))
     metrics.CONNECTIONS.inc()
     writer = conn.start()
     try:
@@ -162,9 +162,9 @@ async def _finish(conn: Connection, node: Node, writer: asyncio.Task[None]) -> N
     if not conn.pid:
         return
     current = await node.hub.detach(conn.room_id, conn.pid, conn)
-    if current and conn.closing not in (1000, 4003, 4010):
+    if current and conn.closing not in (1000, 4003, 4009, 4010):
         with contextlib.suppress(CommandError, StoreUnavailable):
-            await node.service.execute(conn.room_id, Disconnect(actor=conn.pid))
+            await node.service.execute(conn.room_id, Disconnect(actor=conn.pid, conn=conn.conn_id))
     log.info("connection closed", extra={"conn": conn.conn_id, "room": conn.room_id, "code": conn.closing})
 
 

@@ -41,6 +41,7 @@ class Frame(msgspec.Struct, frozen=True, array_like=True):
     admit: str | None = None
     kind: str = ""
     ts: float = 0.0
+    conn: str = ""
 
 
 Step = Callable[[RoomState | None], tuple[RoomState | None, list[Delivery]]]

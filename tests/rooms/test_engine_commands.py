@@ -438,6 +438,17 @@ def test_resume_after_the_grace_period_is_refused_even_before_the_clock_ticks() 
     room.do(resume, at=T0 + 129)
 
 
+def test_a_stale_socket_cannot_disconnect_a_seat_taken_back_by_a_newer_one() -> None:
+    room = live_room(1)
+    room.do(c.Disconnect(actor="m1"))  # the first socket (built without an id) drops
+    out = room.do(c.Resume(actor="m1", session_id=SESSION, gen=0, conn="new"))
+    assert only(out, Admitted).event.conn == "new", "the welcome names the socket that holds the seat"
+    room.refuse(c.Disconnect(actor="m1", conn="old"), "invalid_target")  # e.g. from a dead node
+    assert room.seat("m1").person.connected
+    room.do(c.Disconnect(actor="m1", conn="new"))
+    assert not room.seat("m1").person.connected
+
+
 def test_a_resumed_seat_is_not_timed_out() -> None:
     room = live_room(1)
     room.do(c.Disconnect(actor="m1"), at=T0 + 100)

@@ -99,9 +99,14 @@ class RoomService:
             if await self.store.load(config.id) is not None:
                 await self.execute(config.id, UpdateRoom(config=config))
 
-    async def relay(self, room_id: str, frame: Frame) -> None:
-        """Point-to-point frames (``signal``) skip the store: nothing in the room changes."""
-        await self.bus.publish(room_id, [frame])
+    async def relay(self, room_id: str, frame: Frame, node_id: str | None = None) -> None:
+        """Point-to-point frames (``signal``) skip the store: nothing in the room changes. With
+        ``node_id`` (and a bus that can), only the node holding the recipient gets it."""
+        publish_node = getattr(self.bus, "publish_node", None)
+        if node_id is not None and publish_node is not None:
+            await publish_node(node_id, room_id, [frame])
+        else:
+            await self.bus.publish(room_id, [frame])
 
     def close(self) -> None:
         for handle in self._timers.values():

@@ -5,7 +5,9 @@ The factory only stores configuration; nothing connects until the lifespan start
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from importlib.resources import files
 
@@ -16,14 +18,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rooms.backends.base import Bus, LiveStore, RoomDirectory
-from rooms.backends.memory import MemoryBus, MemoryLiveStore
-from rooms.backends.sqlite import SqliteDirectory
 from rooms.service import RoomService
 from server import logs, views
-from server.config import ConfigError, Settings
+from server.backends import build_backends
+from server.config import Settings
 from server.hub import Hub
 from server.node import Node
+from server.upkeep import run_upkeep
 from server.ws import websocket_endpoint
 
 SECURITY_HEADERS = [
@@ -57,30 +58,31 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def build_backends(settings: Settings) -> tuple[RoomDirectory, LiveStore, Bus]:
-    if settings.store_kind() == "sqlite":
-        bus = MemoryBus()
-        return SqliteDirectory(settings.sqlite_path()), MemoryLiveStore(bus), bus
-    raise ConfigError("HEARTH_STORE: redis:// stores arrive with multi-node support; use sqlite:///PATH")
-
-
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logs.configure(settings.log_level)
-        directory, store, bus = build_backends(settings)
-        await directory.open()
-        await bus.open()
-        await store.open()
-        service = RoomService(directory, store, bus, grace_seconds=settings.grace_seconds)
-        app.state.node = Node(settings=settings, service=service, hub=Hub(bus))
+        node_id = secrets.token_hex(6)
+        backends = build_backends(settings, node_id)
+        await backends.open()
+        service = RoomService(
+            backends.directory, backends.store, backends.bus, grace_seconds=settings.grace_seconds
+        )
+        hub = Hub(backends.bus, backends.presence)
+        node = Node(settings=settings, service=service, hub=hub, presence=backends.presence, node_id=node_id)
+        app.state.node = node
+        on_reconnect = getattr(backends.bus, "on_reconnect", None)
+        if on_reconnect is not None:
+            on_reconnect(hub.resync)
+        upkeep = asyncio.create_task(run_upkeep(node, settings.upkeep_seconds))
         try:
             yield
         finally:
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
             service.close()
-            await store.close()
-            await bus.close()
-            await directory.close()
+            await backends.close()
 
     routes = [
         Route("/", views.home),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 
-from rooms.backends.base import RoomDirectory
+from rooms.backends.base import RoomDirectory, StoreUnavailable
 from rooms.backends.sqlite import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
 from server.config import ConfigError, Settings, flag_name, setting_help
@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return exc.status
+    except StoreUnavailable:
+        print(f"hearth: cannot reach the store at {settings.store}", file=sys.stderr)
+        return 1
     return result
 
 
@@ -236,7 +239,10 @@ def open_directory(settings: Settings) -> RoomDirectory:
     """The directory of the configured store (not opened yet)."""
     if settings.store_kind() == "sqlite":
         return SqliteDirectory(settings.sqlite_path())
-    raise CommandError("a Redis store is not supported yet by this command (HEARTH_STORE)", status=2)
+    from rooms.backends.redis import RedisDirectory
+    from rooms.backends.redis_common import client_from_url
+
+    return RedisDirectory(client_from_url(settings.store), owns_client=True)
 
 
 async def create_room(directory: RoomDirectory, title: str, **fields: Any) -> RoomConfig:

@@ -266,6 +266,10 @@ class Settings:
     slow_close_seconds: float = field(
         default=5.0, metadata=_meta(_positive_number, "how long a client that stops reading is tolerated (s)")
     )
+    upkeep_seconds: float = field(
+        default=2.0,
+        metadata=_meta(_positive_number, "node liveness, session TTL and orphan checks every this often (s)"),
+    )
     log_level: str = field(default="info", metadata=_meta(_choice(LOG_LEVELS), "log level"))
 
     def __post_init__(self) -> None:

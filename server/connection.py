@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
-from rooms.backends.base import Frame
+from rooms.backends.base import Frame, StoreUnavailable
 from server import metrics, protocol
 from server.protocol import Id
 
@@ -25,8 +25,11 @@ log = logging.getLogger("hearth.ws")
 
 CLOSE_TOO_SLOW = 4011
 
-# Outbox items: (seq, text, close code, admit marker).
-Item = tuple[int, str, int | None, bool]
+# Outbox items: (seq, text, close code, marker). A marker ("welcome" or "snapshot") asks the
+# writer to build that message from the latest state when it gets there.
+Item = tuple[int, str, int | None, str]
+WELCOME = "welcome"
+SNAPSHOT = "snapshot"
 
 
 class Connection:
@@ -52,14 +55,19 @@ class Connection:
     def push(self, frame: Frame, text: str) -> None:
         if frame.admit is not None:
             self.admitted = True
-        self._put((frame.seq, text, frame.close, frame.admit is not None))
+        self._put((frame.seq, text, frame.close, WELCOME if frame.admit is not None else ""))
 
     def reply(self, data: bytes) -> None:
-        self._put((0, data.decode(), None, False))
+        self._put((0, data.decode(), None, ""))
+
+    def resync(self) -> None:
+        """Send a fresh ``snapshot`` (after the bus was away and may have lost frames)."""
+        if self.admitted:
+            self._put((0, "", None, SNAPSHOT))
 
     def close_soon(self, code: int) -> None:
         """Close after what is already queued (e.g. 4009 replaced, 4008 flood)."""
-        self._put((0, "", code, False))
+        self._put((0, "", code, ""))
 
     def acknowledge(self) -> None:
         """Ack the message being handled (unless an error or a close already answered it)."""
@@ -70,14 +78,14 @@ class Connection:
     def _put(self, item: Item) -> None:
         if self.closing is not None:
             return
-        seq, text, close, admit = item
+        seq, text, close, marker = item
         if close is not None and self.pending_ref is not None:
             # This socket's own command closes it (leave, end_session): the frame, then the
             # ack, then the close, so the client still gets the one answer it was promised.
-            if text or admit:
-                self._enqueue((seq, text, None, admit))
+            if text or marker:
+                self._enqueue((seq, text, None, marker))
             self.acknowledge()
-            item = (0, "", close, False)
+            item = (0, "", close, "")
         self._enqueue(item)
 
     def _enqueue(self, item: Item) -> None:
@@ -95,7 +103,7 @@ class Connection:
         self.closing = CLOSE_TOO_SLOW
         while not self.outbox.empty():
             self.outbox.get_nowait()
-        self.outbox.put_nowait((0, "", CLOSE_TOO_SLOW, False))
+        self.outbox.put_nowait((0, "", CLOSE_TOO_SLOW, ""))
         # The writer may be stuck in a send to a peer that reads nothing: give it a moment to
         # deliver the close, then stop writing for good (the socket is then dropped).
         asyncio.get_running_loop().call_later(self.node.settings.slow_close_seconds, self._abort)
@@ -118,9 +126,9 @@ class Connection:
     async def _write(self) -> None:
         send = self.ws.send
         while True:
-            seq, text, close, admit = await self.outbox.get()
-            if admit:
-                text = await self._welcome_text()
+            seq, text, close, marker = await self.outbox.get()
+            if marker:
+                text = await self._room_text(marker)
                 if not text:
                     continue
             elif seq:
@@ -133,15 +141,20 @@ class Connection:
                 await self.close(close)
                 return
 
-    async def _welcome_text(self) -> str:
+    async def _room_text(self, kind: str) -> str:
+        """A ``welcome`` or ``snapshot`` from the latest state; numbered frames it covers are
+        skipped after it."""
         from server.welcome import welcome_for
 
-        state = await self.node.service.state(self.room_id)
+        try:
+            state = await self.node.service.state(self.room_id)
+        except StoreUnavailable:
+            return ""  # the bus will ask for a snapshot again once the store is back
         seat = state.seats.get(self.pid) if state is not None else None
         if state is None or seat is None or not seat.admitted:
             return ""
         self.seq = state.seq
-        return welcome_for(self.node, state, seat, "welcome").decode()
+        return welcome_for(self.node, state, seat, kind).decode()
 
     async def close(self, code: int) -> None:
         self.closing = code

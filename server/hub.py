@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rooms.backends.base import Bus, Frame
+from rooms.backends.base import Bus, Frame, Presence
 from server import metrics
 
 CLOSE_REPLACED = 4009
@@ -50,8 +50,9 @@ class LocalRoom:
 
 
 class Hub:
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, presence: Presence) -> None:
         self.bus = bus
+        self.presence = presence
         self.rooms: dict[str, LocalRoom] = {}
 
     async def attach(self, room_id: str, pid: str, conn: Connection) -> Connection | None:
@@ -63,6 +64,7 @@ class Hub:
             await self.bus.subscribe(room_id, room.handler)
         previous = room.current.get(pid)
         room.current[pid] = conn
+        await self.presence.attach(room_id, pid)
         return previous
 
     async def detach(
@@ -76,6 +78,7 @@ class Hub:
             room.current[pid] = restore
         else:
             del room.current[pid]
+            await self.presence.detach(room_id, pid)
         if not room.current:
             del self.rooms[room_id]
             metrics.ROOMS.set(len(self.rooms))
@@ -88,3 +91,8 @@ class Hub:
 
     def connections(self) -> list[Connection]:
         return [conn for room in self.rooms.values() for conn in room.current.values()]
+
+    def resync(self) -> None:
+        """The bus was away and frames may be lost: every local client gets a fresh snapshot."""
+        for conn in self.connections():
+            conn.resync()

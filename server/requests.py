@@ -57,8 +57,12 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     data = filter_signal(msg.data, node.settings.ice_policy == "relay")
     if data is None:
         return
+    where = await node.presence.where(conn.room_id, msg.to)
+    if where is None:
+        return  # the recipient is reconnecting: it renegotiates once back
     payload = protocol.encode({"type": "signal", "from": conn.pid, "data": data})
-    await node.service.relay(conn.room_id, Frame(payload, (msg.to,), 0, None, None, "signal", time.time()))
+    frame = Frame(payload, (msg.to,), 0, None, None, "signal", time.time())
+    await node.service.relay(conn.room_id, frame, where)
 
 
 async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:

@@ -159,7 +159,8 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     service = _node(request).service
-    ready = await service.store.ping() and await service.directory.ping()
+    bus_up = bool(getattr(service.bus, "available", True))
+    ready = bus_up and await service.store.ping() and await service.directory.ping()
     return PlainTextResponse("ready" if ready else "unavailable", status_code=200 if ready else 503)
 
 

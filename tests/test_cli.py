@@ -18,6 +18,9 @@ from server.cli import FIRST_ROOM_TITLE, _ensure_first_room, uvicorn_config
 from server.config import Settings
 from server.links import new_room_id, room_links
 from server.tokens import verify_invite
+from tests.conftest import RedisServer
+
+SECRET = "cli-test-secret-" + "s" * 24
 
 LINK = re.compile(r"(?P<base>https?://\S+)/r/(?P<room>[\w-]+)#k=(?P<token>\S+)")
 PUBLIC_URL = "https://hearth.example.org"
@@ -133,10 +136,22 @@ def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
     assert "HEARTH_ICE_POLICY" in result.stderr
 
 
-def test_redis_store_is_not_supported_by_room_commands_yet(tmp_path: Path) -> None:
-    result = hearth(tmp_path / "data", "rooms", "create", "X", "--store", "redis://127.0.0.1:1/0")
-    assert result.returncode == 2
-    assert "not supported yet" in result.stderr
+def test_room_commands_work_on_a_redis_store(tmp_path: Path, redis_server: RedisServer) -> None:
+    created = hearth(tmp_path / "data", "rooms", "create", "Shared", "--store", redis_server.url,
+                     HEARTH_SECRET=SECRET)
+    assert created.returncode == 0, created.stderr
+    room_id = created.stdout.split()[1].rstrip(":")
+    listed = hearth(tmp_path / "other", "rooms", "list", "--store", redis_server.url, HEARTH_SECRET=SECRET)
+    assert f"{room_id}\tShared" in listed.stdout
+    token = hearth(tmp_path / "other", "token", "--room", room_id, "--role", "member", "--store",
+                   redis_server.url, HEARTH_SECRET=SECRET)
+    assert verify_invite(SECRET, token.stdout.strip()).room == room_id
+
+
+def test_an_unreachable_redis_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = hearth(tmp_path / "data", "rooms", "list", "--store", "redis://127.0.0.1:1/0")
+    assert result.returncode == 1
+    assert "cannot reach the store" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_no_command_prints_help(tmp_path: Path) -> None:

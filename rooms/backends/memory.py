@@ -14,7 +14,12 @@ from rooms.model import RoomState
 
 
 class MemoryBus:
+    """The bus of the only node. It never goes away, so ``available`` stays true and
+    ``on_reconnect`` callbacks are never called; ``publish_node`` delivers here whatever node it
+    names, since presence can only ever name this one."""
+
     def __init__(self) -> None:
+        self.available = True
         self._handlers: dict[str, list[FrameHandler]] = {}
 
     async def open(self) -> None:
@@ -35,6 +40,12 @@ class MemoryBus:
 
     async def publish(self, room_id: str, frames: list[Frame]) -> None:
         self.deliver(room_id, frames)
+
+    async def publish_node(self, node_id: str, room_id: str, frames: list[Frame]) -> None:
+        self.deliver(room_id, frames)
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        pass
 
     def deliver(self, room_id: str, frames: list[Frame]) -> None:
         for handler in self._handlers.get(room_id, ()):
@@ -69,6 +80,9 @@ class MemoryLiveStore:
 
     async def room_ids(self) -> list[str]:
         return list(self._states)
+
+    async def touch(self, room_ids: list[str]) -> None:
+        """Nothing expires in memory."""
 
     async def ping(self) -> bool:
         return True

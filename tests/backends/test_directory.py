@@ -12,17 +12,27 @@ import pytest
 
 from rooms.backends.base import RoomDirectory
 from rooms.backends.directory_memory import MemoryDirectory
+from rooms.backends.redis import RedisDirectory, client_from_url
 from rooms.backends.sqlite import SqliteDirectory
 from rooms.model import FloorMode, RoomConfig
+from tests.conftest import RedisServer
 
 
 def room(room_id: str = "r1", **changes: object) -> RoomConfig:
     return msgspec.structs.replace(RoomConfig(id=room_id, title=f"Room {room_id}", created_at=1.0), **changes)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 async def directory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RoomDirectory]:
     made: RoomDirectory
+    if request.param == "redis":
+        client = client_from_url(request.getfixturevalue("redis_server").url)
+        made = RedisDirectory(client)
+        await made.open()
+        yield made
+        await made.close()
+        await client.aclose()
+        return
     if request.param == "memory":
         made = MemoryDirectory()
     else:
@@ -76,9 +86,9 @@ async def test_update_refuses_an_unknown_room(directory: RoomDirectory) -> None:
 async def test_all_lists_rooms_in_creation_order(directory: RoomDirectory) -> None:
     assert await directory.all() == []
     ids = ["zeta", "alpha", "mid"]
-    for room_id in ids:
-        await directory.create(room(room_id))
-    await directory.update(room("zeta", title="Changed"))
+    for n, room_id in enumerate(ids):
+        await directory.create(room(room_id, created_at=1.0 + n))
+    await directory.update(room("zeta", title="Changed", created_at=1.0))
     assert [r.id for r in await directory.all()] == ids
 
 
@@ -147,3 +157,32 @@ async def test_sqlite_closed_directory(tmp_path: Path) -> None:
     await directory.close()
     assert await directory.ping() is False
     await directory.close()  # closing twice is harmless
+
+
+# Redis only
+
+
+@pytest.mark.redis
+async def test_redis_orders_rooms_created_together_by_id(redis_server: RedisServer) -> None:
+    """A hash keeps no order: ``created_at`` then id is the order, the same on every node."""
+    client = client_from_url(redis_server.url)
+    try:
+        directory = RedisDirectory(client)
+        for room_id in ["b", "c", "a"]:
+            await directory.create(room(room_id, created_at=5.0))
+        await directory.create(room("early", created_at=1.0))
+        assert [r.id for r in await directory.all()] == ["early", "a", "b", "c"]
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_layout(redis_server: RedisServer) -> None:
+    client = client_from_url(redis_server.url)
+    try:
+        await RedisDirectory(client).create(room())
+        data = await client.hget("hearth:rooms", "r1")
+        assert isinstance(data, bytes)
+        assert msgspec.json.decode(data, type=RoomConfig) == room()
+    finally:
+        await client.aclose()

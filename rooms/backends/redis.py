@@ -1,0 +1,169 @@
+"""Redis backends for many nodes: room directory and presence here; the live store
+(``redis_store.py``) and the bus (``redis_bus.py``) are re-exported, so one import serves all.
+
+Key names, the client factory and the pub/sub ``Envelope`` are in ``redis_common.py``. Make one
+client with ``client_from_url(url)`` and share it between ``RedisDirectory``, ``RedisLiveStore``
+and ``RedisPresence``; whoever made it closes it. ``RedisBus`` makes and closes its own.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import msgspec
+from redis.asyncio import Redis
+
+from rooms.backends.redis_bus import RedisBus
+from rooms.backends.redis_common import (
+    ROOMS_KEY,
+    UNREACHABLE,
+    alive_key,
+    client_from_url,
+    ping,
+    presence_key,
+    unavailable,
+)
+from rooms.backends.redis_store import RedisLiveStore, TooMuchContention
+from rooms.model import RoomConfig
+
+__all__ = [
+    "RedisBus",
+    "RedisDirectory",
+    "RedisLiveStore",
+    "RedisPresence",
+    "TooMuchContention",
+    "client_from_url",
+]
+
+
+# The directory -------------------------------------------------------------------------------
+
+# HSET only if the field exists: ``update`` must not create a room.
+_UPDATE_EXISTING = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class RedisDirectory:
+    """``RoomDirectory`` in the hash ``hearth:rooms``. ``create`` refuses an existing id
+    (``ValueError``), ``update`` an unknown one (``KeyError``); ``all`` orders rooms by
+    ``created_at``, then id (a hash keeps no order of its own). Unreachable Redis raises
+    ``StoreUnavailable``."""
+
+    def __init__(self, client: Redis, *, owns_client: bool = False) -> None:
+        self._client = client
+        self._owns_client = owns_client  # a command-line tool's own client: closed with it
+        self._decoder = msgspec.json.Decoder(RoomConfig)
+        self._update = client.register_script(_UPDATE_EXISTING)
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def create(self, config: RoomConfig) -> None:
+        try:
+            created = await self._client.hsetnx(ROOMS_KEY, config.id, msgspec.json.encode(config))
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        if not created:
+            raise ValueError(f"room {config.id!r} already exists")
+
+    async def get(self, room_id: str) -> RoomConfig | None:
+        try:
+            data = cast("bytes | None", await self._client.hget(ROOMS_KEY, room_id))
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        return None if data is None else self._decoder.decode(data)
+
+    async def update(self, config: RoomConfig) -> None:
+        try:
+            updated = await self._update(keys=[ROOMS_KEY], args=[config.id, msgspec.json.encode(config)])
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        if not updated:
+            raise KeyError(config.id)
+
+    async def all(self) -> list[RoomConfig]:
+        try:
+            values = cast("list[bytes]", await self._client.hvals(ROOMS_KEY))
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        rooms = [self._decoder.decode(data) for data in values]
+        rooms.sort(key=lambda room: (room.created_at, room.id))
+        return rooms
+
+    async def ping(self) -> bool:
+        return await ping(self._client)
+
+
+# Presence ------------------------------------------------------------------------------------
+
+# HDEL only if the field still names this node: a newer socket on another node keeps its entry.
+_DETACH_OWN = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+
+class RedisPresence:
+    """Which node holds each participant's socket, and which nodes are alive.
+
+    ``hearth:presence:{room}`` maps participant id -> node id. Each node calls ``heartbeat``
+    more often than ``alive_ttl``; when a node dies its ``hearth:alive:{node}`` key expires, and
+    ``orphans`` then reports its participants so a surviving node can treat them as disconnected.
+    Unreachable Redis raises ``StoreUnavailable``.
+    """
+
+    def __init__(self, client: Redis, node_id: str, alive_ttl: float = 6.0) -> None:
+        self.node_id = node_id
+        self.alive_ttl = alive_ttl
+        self._client = client
+        self._detach = client.register_script(_DETACH_OWN)
+
+    async def heartbeat(self) -> None:
+        try:
+            await self._client.set(alive_key(self.node_id), b"1", px=max(1, round(self.alive_ttl * 1000)))
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+
+    async def attach(self, room_id: str, pid: str) -> None:
+        try:
+            await self._client.hset(presence_key(room_id), pid, self.node_id)
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+
+    async def detach(self, room_id: str, pid: str) -> None:
+        try:
+            await self._detach(keys=[presence_key(room_id)], args=[pid, self.node_id])
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+
+    async def where(self, room_id: str, pid: str) -> str | None:
+        try:
+            node = cast("bytes | None", await self._client.hget(presence_key(room_id), pid))
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        return None if node is None else node.decode()
+
+    async def orphans(self, room_id: str, pids: list[str]) -> list[str]:
+        """Of ``pids``, those no node holds: no presence entry, or their node's alive key is gone."""
+        if not pids:
+            return []
+        try:
+            nodes = cast("list[bytes | None]", await self._client.hmget(presence_key(room_id), pids))
+            known = sorted({node for node in nodes if node is not None})
+            keys = [alive_key(node.decode()) for node in known]
+            alive_flags = cast("list[bytes | None]", await self._client.mget(keys)) if keys else []
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        alive = {node for node, flag in zip(known, alive_flags, strict=True) if flag is not None}
+        return [pid for pid, node in zip(pids, nodes, strict=True) if node is None or node not in alive]

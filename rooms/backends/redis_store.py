@@ -1,0 +1,199 @@
+"""Live room state in Redis, shared by every node: optimistic transactions, one order of frames.
+
+``apply`` WATCHes the room's key, reads the state, runs the pure step, and then writes the new
+state *and publishes its frames in the same MULTI/EXEC*. Redis runs transactions one at a time,
+and the WATCH makes a transaction fail if anyone wrote the key since it was read; so each
+successful transaction starts from the state the previous one wrote, and its PUBLISH reaches
+every subscriber after the previous one's. That is how ``seq`` stays one order for everyone: every
+node, this one included, receives a room's frames from Redis in exactly the order the states were
+written. (Delivering local frames first would let a node see a later ``seq`` before an earlier
+one from another node.)
+
+A conflict re-runs the step on the fresh state after a short random sleep. Within one node,
+applies to one room wait for each other on a local lock, so only other nodes cause conflicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from typing import cast
+
+import msgspec
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+from rooms.backends.base import Frame, Step, StoreUnavailable
+from rooms.backends.redis_common import (
+    LIVE_ROOMS_KEY,
+    UNREACHABLE,
+    encode_envelope,
+    live_key,
+    ping,
+    room_channel,
+    unavailable,
+)
+from rooms.events import Delivery
+from rooms.model import RoomState
+
+MAX_ATTEMPTS = 100
+_MAX_CONFLICT_SLEEP = 0.010
+
+# SMEMBERS of the live-rooms set, dropping (atomically) the rooms whose state has expired.
+_LIVE_ROOMS = """
+local live = {}
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. room) == 1 then
+    table.insert(live, room)
+  else
+    redis.call('SREM', KEYS[1], room)
+  end
+end
+return live
+"""
+
+
+class TooMuchContention(StoreUnavailable):
+    """``apply`` lost the race ``MAX_ATTEMPTS`` times in a row; the command changed nothing."""
+
+
+class _RoomLock:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+class RedisLiveStore:
+    """``LiveStore`` on Redis: ``hearth:live:{room}`` holds the msgpack of the room's state.
+
+    Every write sets a TTL of ``ttl_seconds``; nodes call ``touch`` periodically for the rooms
+    they serve, so a session's state outlives the last node serving it by at most the TTL.
+    Unreachable Redis raises ``StoreUnavailable``, and the command changed nothing, with one
+    exception no client can avoid: if the connection breaks after EXEC was sent, the change may
+    have been applied. Such an apply is never retried (it could apply the command twice).
+    """
+
+    def __init__(self, client: Redis, node_id: str, ttl_seconds: float = 60.0) -> None:
+        self.node_id = node_id
+        self.ttl_ms = max(1, round(ttl_seconds * 1000))
+        self._client = client
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(RoomState)
+        self._live_rooms = client.register_script(_LIVE_ROOMS)
+        self._locks: dict[str, _RoomLock] = {}
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def load(self, room_id: str) -> RoomState | None:
+        try:
+            data = cast("bytes | None", await self._client.get(live_key(room_id)))
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        return None if data is None else self._decoder.decode(data)
+
+    async def apply(
+        self, room_id: str, step: Step, encode: Callable[[list[Delivery]], list[Frame]]
+    ) -> list[Delivery]:
+        """Run ``step`` on the room's state atomically, save the result (``None`` deletes it) and
+        publish the encoded frames of its deliveries on the room's channel, in one transaction.
+
+        An exception from ``step`` or ``encode`` (a ``CommandError``) propagates unchanged, and
+        nothing was written or published."""
+        room_lock = self._locks.get(room_id)
+        if room_lock is None:
+            room_lock = self._locks[room_id] = _RoomLock()
+        room_lock.users += 1
+        try:
+            async with room_lock.lock:
+                return await self._apply(room_id, step, encode)
+        finally:
+            room_lock.users -= 1
+            if not room_lock.users:
+                del self._locks[room_id]
+
+    async def room_ids(self) -> list[str]:
+        try:
+            rooms: list[bytes] = await self._live_rooms(keys=[LIVE_ROOMS_KEY], args=[live_key("")])
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        return sorted(room.decode() for room in rooms)
+
+    async def touch(self, room_ids: list[str]) -> None:
+        """Push the expiry of these rooms' state ``ttl_seconds`` into the future."""
+        if not room_ids:
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room_id in room_ids:
+                    pipe.pexpire(live_key(room_id), self.ttl_ms)
+                await pipe.execute()
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+
+    async def ping(self) -> bool:
+        return await ping(self._client)
+
+    # The transaction ---------------------------------------------------------------------------
+
+    async def _apply(
+        self, room_id: str, step: Step, encode: Callable[[list[Delivery]], list[Frame]]
+    ) -> list[Delivery]:
+        key = live_key(room_id)
+        for attempt in range(MAX_ATTEMPTS):
+            pipe = self._client.pipeline(transaction=True)
+            try:
+                state = await self._watch(pipe, key)
+                new, deliveries = step(state)
+                frames = encode(deliveries)
+                if await self._commit(pipe, room_id, new, frames):
+                    return deliveries
+            finally:
+                # UNWATCH if still watching and give the connection back; a broken connection is
+                # dropped by the pool, and must not hide the exception of the step.
+                with contextlib.suppress(*UNREACHABLE):
+                    await pipe.aclose()
+            await asyncio.sleep(random.uniform(0, min(_MAX_CONFLICT_SLEEP, 0.0005 * 2**attempt)))
+        raise TooMuchContention(f"room changed under {MAX_ATTEMPTS} attempts in a row")
+
+    async def _watch(self, pipe: Pipeline, key: str) -> RoomState | None:
+        try:
+            await pipe.watch(key)
+            data = cast("bytes | None", await pipe.get(key))
+        except WatchError as exc:  # the connection broke while watching
+            raise unavailable(exc.__context__ or exc) from exc
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        return None if data is None else self._decoder.decode(data)
+
+    async def _commit(self, pipe: Pipeline, room_id: str, new: RoomState | None, frames: list[Frame]) -> bool:
+        """Write and publish; false when the room changed since it was read (nothing written)."""
+        key = live_key(room_id)
+        pipe.multi()  # type: ignore[no-untyped-call]
+        if new is None:
+            pipe.delete(key)
+            pipe.srem(LIVE_ROOMS_KEY, room_id)
+        else:
+            pipe.set(key, self._encoder.encode(new), px=self.ttl_ms)
+            pipe.sadd(LIVE_ROOMS_KEY, room_id)
+        if frames:
+            pipe.publish(room_channel(room_id), encode_envelope(self.node_id, room_id, frames))
+        try:
+            await pipe.execute()
+        except WatchError as exc:
+            # redis-py reports a connection lost while watching as a WatchError too; the cause
+            # tells a conflict (retry) from an outage (do not: EXEC may have run).
+            if isinstance(exc.__context__, UNREACHABLE):
+                raise unavailable(exc.__context__) from exc
+            return False
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+        return True

@@ -3,8 +3,10 @@ for room definitions, live state, fan-out and presence shared by many nodes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from rooms.backends.base import Bus, LiveStore, Presence, RoomDirectory
 from server.config import Settings
@@ -44,13 +46,32 @@ def build_backends(settings: Settings, node_id: str) -> Backends:
     from rooms.backends.redis_common import client_from_url
 
     client = client_from_url(settings.store)  # no hidden retries: an outage shows at once
-    # Live state outlives the last node serving it by at most the grace period (plus the upkeep
-    # rhythm that refreshes it while someone is there).
+    redis_bus = RedisBus(settings.store, node_id)
+    # When the bus is back, so is Redis; the shared client's idle pooled connections are still
+    # the sockets the outage broke, and each would fail one command: drop them.
+    redis_bus.on_reconnect(lambda: _spawn(client.connection_pool.disconnect(inuse_connections=False)))
+    # Live state (and who holds which socket) outlives the last node serving it by at most the
+    # grace period (plus the upkeep rhythm that refreshes it while someone is there).
     ttl = settings.grace_seconds + 2 * settings.upkeep_seconds
     return Backends(
         RedisDirectory(client),
         RedisLiveStore(client, node_id, ttl),
-        RedisBus(settings.store, node_id),
-        RedisPresence(client, node_id, alive_ttl=3 * settings.upkeep_seconds),
+        redis_bus,
+        RedisPresence(client, node_id, alive_ttl=3 * settings.upkeep_seconds, ttl_seconds=ttl),
         closing=client.aclose,
     )
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def _spawn(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _tasks.add(task)  # a reference until it is done
+    task.add_done_callback(_done)
+
+
+def _done(task: asyncio.Task[None]) -> None:
+    _tasks.discard(task)
+    if not task.cancelled():
+        task.exception()  # a socket that fails to close is of no interest: Redis is back

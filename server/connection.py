@@ -146,10 +146,17 @@ class Connection:
         skipped after it."""
         from server.welcome import welcome_for
 
-        try:
-            state = await self.node.service.state(self.room_id)
-        except StoreUnavailable:
-            return ""  # the bus will ask for a snapshot again once the store is back
+        delay = 0.05
+        while True:
+            try:
+                state = await self.node.service.state(self.room_id)
+                break
+            except StoreUnavailable:
+                # Never dropped: the bus can be back before the store answers again (a pooled
+                # connection broken by the outage fails once). What follows waits behind this
+                # message in the outbox; the reader stops this writer if the socket goes.
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
         seat = state.seats.get(self.pid) if state is not None else None
         if state is None or seat is None or not seat.admitted:
             return ""

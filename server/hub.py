@@ -6,10 +6,11 @@ A frame from the bus is decoded to text once and put into each recipient's bound
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from rooms.backends.base import Bus, Frame, Presence
+from rooms.backends.base import Bus, Frame, Presence, StoreUnavailable
 from server import metrics
 
 CLOSE_REPLACED = 4009
@@ -64,7 +65,15 @@ class Hub:
             await self.bus.subscribe(room_id, room.handler)
         previous = room.current.get(pid)
         room.current[pid] = conn
-        await self.presence.attach(room_id, pid)
+        try:
+            await self.presence.attach(room_id, pid)
+        except BaseException:  # the store is away: undo, so no connection stays half-attached
+            if previous is not None:
+                room.current[pid] = previous
+            else:
+                del room.current[pid]
+                await self._forget_if_empty(room)
+            raise
         return previous
 
     async def detach(
@@ -78,12 +87,18 @@ class Hub:
             room.current[pid] = restore
         else:
             del room.current[pid]
-            await self.presence.detach(room_id, pid)
-        if not room.current:
-            del self.rooms[room_id]
-            metrics.ROOMS.set(len(self.rooms))
-            await self.bus.unsubscribe(room_id, room.handler)
+            # With the store away the entry stays, naming this node: the upkeep finds such seats
+            # (no socket here) and disconnects them once the store is back.
+            with contextlib.suppress(StoreUnavailable):
+                await self.presence.detach(room_id, pid)
+        await self._forget_if_empty(room)
         return True
+
+    async def _forget_if_empty(self, room: LocalRoom) -> None:
+        if not room.current and self.rooms.get(room.room_id) is room:
+            del self.rooms[room.room_id]
+            metrics.ROOMS.set(len(self.rooms))
+            await self.bus.unsubscribe(room.room_id, room.handler)
 
     def connection(self, room_id: str, pid: str) -> Connection | None:
         room = self.rooms.get(room_id)

@@ -65,6 +65,8 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         config = await node.service.config(claims.room)
     except RoomNotFound:
         raise JoinRefused("unauthorized", "this room does not exist", msg.id, CLOSE_NOT_FOUND) from None
+    except StoreUnavailable:
+        raise _unavailable(msg.id) from None
     if claims.role is Role.MEMBER and claims.version != config.invite_version:
         raise JoinRefused("unauthorized", "this invite link was replaced by a newer one", msg.id,
                           CLOSE_UNAUTHORIZED)
@@ -117,7 +119,11 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
                 ref: protocol.Id | None) -> None:
     """Attach the connection first, so it receives its own lobby/welcome frames, then apply."""
     conn.room_id, conn.pid = room, pid
-    previous = await node.hub.attach(room, pid, conn)
+    try:
+        previous = await node.hub.attach(room, pid, conn)
+    except StoreUnavailable:
+        conn.room_id, conn.pid = "", ""
+        raise _unavailable(ref) from None
     try:
         await node.service.execute(room, command)
     except Exception as exc:
@@ -129,9 +135,13 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
             raise JoinRefused(exc.code, exc.message, ref, _FATAL.get(exc.code)) from None
         if isinstance(exc, RoomNotFound):
             raise JoinRefused("unauthorized", "this room does not exist", ref, CLOSE_NOT_FOUND) from None
-        raise JoinRefused("unavailable", "the room service is unavailable; try again shortly", ref,
-                          None) from None
+        raise _unavailable(ref) from None
     if previous is not None:
         previous.close_soon(CLOSE_REPLACED)
     if ref is not None:
         conn.reply(protocol.ack(ref))
+
+
+def _unavailable(ref: protocol.Id | None) -> JoinRefused:
+    """The store is away: a fixable refusal, the socket stays open for another ``join``."""
+    return JoinRefused("unavailable", "the room service is unavailable; try again shortly", ref, None)

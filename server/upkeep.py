@@ -1,11 +1,12 @@
 """Background upkeep of one node: liveness, session TTLs, the clock's backstop, orphaned seats.
 
 Every ``interval`` seconds a node says it is alive, refreshes the time-to-live of the rooms it
-serves (so a session's live state outlives its last node by at most the grace period), and
-looks at every live room: a turn or grace deadline that passed gets its ``Tick`` (the room
-timers of whichever node last changed the room normally do this; this is the backstop when that
-node died), and seats still marked connected whose socket no live node holds (their node was
-killed) are disconnected, which starts their grace period.
+serves (so a session's live state and presence outlive its last node by at most the grace
+period), and looks at every live room: a turn or grace deadline that passed gets its ``Tick``
+(the room timers of whichever node last changed the room normally do this; this is the
+backstop when that node died), and seats still marked connected whose socket no live node
+holds (their node was killed, or their socket closed here while the store was away) are
+disconnected, which starts their grace period.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from server.node import Node
 log = logging.getLogger("hearth.upkeep")
 
 
-async def upkeep_once(node: Node) -> None:
+async def upkeep_once(node: Node, others: bool = True) -> None:
+    """One round. ``others``: also judge other nodes' liveness (false while their alive keys may
+    be missing only because the store was away)."""
     service = node.service
     await node.presence.heartbeat()
-    touch = getattr(service.store, "touch", None)
-    if touch is not None:
-        await touch(list(node.hub.rooms))
+    for part in (service.store, node.presence):
+        touch = getattr(part, "touch", None)
+        if touch is not None:
+            await touch(list(node.hub.rooms))
     for room_id in await service.store.room_ids():
         state = await service.store.load(room_id)
         if state is None:
@@ -39,18 +43,38 @@ async def upkeep_once(node: Node) -> None:
             with contextlib.suppress(CommandError):
                 await service.execute(room_id, Tick(grace_seconds=service.grace_seconds))
         connected = [s.id for s in state.seats.values() if s.person.connected]
-        for pid in await node.presence.orphans(room_id, connected) if connected else []:
+        lost = await node.presence.orphans(room_id, connected) if connected and others else []
+        lost += await _unheld(node, room_id, [pid for pid in connected if pid not in lost])
+        for pid in lost:
             with contextlib.suppress(CommandError):
                 await service.execute(room_id, Disconnect(actor=pid, conn=state.seats[pid].conn))
                 log.info("orphaned seat disconnected", extra={"room": room_id, "participant": pid})
 
 
+async def _unheld(node: Node, room_id: str, pids: list[str]) -> list[str]:
+    """Seats said to be held by this node that it holds no socket of: the socket closed while
+    the store was away, so neither its presence entry nor its disconnection could be written."""
+    unheld = []
+    for pid in pids:
+        if node.hub.connection(room_id, pid) is not None:
+            continue
+        if await node.presence.where(room_id, pid) == node.node_id:
+            unheld.append(pid)
+    return unheld
+
+
 async def run_upkeep(node: Node, interval: float) -> None:
+    # Every node's alive key may expire during a store outage longer than its TTL: until the
+    # others have had the time to renew theirs (after an outage, or this node's start), their
+    # participants are not taken for orphans.
+    settle = getattr(node.presence, "alive_ttl", 3 * interval) + interval
+    trust_others_at = time.monotonic() + settle
     while True:
         try:
-            await upkeep_once(node)
+            await upkeep_once(node, others=time.monotonic() >= trust_others_at)
         except StoreUnavailable:
-            pass  # the store is away: commands answer `unavailable` meanwhile; try again later
+            # the store is away: commands answer `unavailable` meanwhile; try again later
+            trust_others_at = time.monotonic() + settle
         except Exception:
             log.exception("upkeep failed")
         await asyncio.sleep(interval)

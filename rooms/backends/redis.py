@@ -120,12 +120,17 @@ class RedisPresence:
     ``hearth:presence:{room}`` maps participant id -> node id. Each node calls ``heartbeat``
     more often than ``alive_ttl``; when a node dies its ``hearth:alive:{node}`` key expires, and
     ``orphans`` then reports its participants so a surviving node can treat them as disconnected.
+    A room's hash expires ``ttl_seconds`` after the last ``attach`` or ``touch``: nodes touch the
+    rooms they hold, so entries a dead node left behind go with the room's last socket.
     Unreachable Redis raises ``StoreUnavailable``.
     """
 
-    def __init__(self, client: Redis, node_id: str, alive_ttl: float = 6.0) -> None:
+    def __init__(
+        self, client: Redis, node_id: str, alive_ttl: float = 6.0, ttl_seconds: float = 60.0
+    ) -> None:
         self.node_id = node_id
         self.alive_ttl = alive_ttl
+        self.ttl_ms = max(1, round(ttl_seconds * 1000))
         self._client = client
         self._detach = client.register_script(_DETACH_OWN)
 
@@ -137,7 +142,22 @@ class RedisPresence:
 
     async def attach(self, room_id: str, pid: str) -> None:
         try:
-            await self._client.hset(presence_key(room_id), pid, self.node_id)
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.hset(presence_key(room_id), pid, self.node_id)
+                pipe.pexpire(presence_key(room_id), self.ttl_ms)
+                await pipe.execute()
+        except UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+
+    async def touch(self, room_ids: list[str]) -> None:
+        """Push the expiry of these rooms' hashes ``ttl_seconds`` into the future."""
+        if not room_ids:
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room_id in room_ids:
+                    pipe.pexpire(presence_key(room_id), self.ttl_ms)
+                await pipe.execute()
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
 

@@ -5,7 +5,8 @@ Every key starts with ``hearth:``:
 - ``hearth:rooms``: hash, room id -> JSON of ``RoomConfig`` (the directory).
 - ``hearth:live:{room}``: msgpack of ``RoomState`` with a TTL; ``hearth:live-rooms``: set of ids.
 - ``hearth:room:{room}``: pub/sub channel of a room; ``hearth:node:{node}``: channel of a node.
-- ``hearth:presence:{room}``: hash, participant id -> node id; ``hearth:alive:{node}``: TTL key.
+- ``hearth:presence:{room}``: hash, participant id -> node id, with a TTL; ``hearth:alive:{node}``:
+  TTL key.
 
 One Redis server (or a Sentinel-managed primary) is assumed: a transaction writes a room's key
 and the shared ``hearth:live-rooms`` set, which Redis Cluster would refuse (different slots).

@@ -22,6 +22,7 @@ from rooms.service import RoomService
 from server import logs, views
 from server.backends import build_backends
 from server.config import Settings
+from server.echo import EchoChecks
 from server.hub import Hub
 from server.node import Node
 from server.upkeep import run_upkeep
@@ -75,9 +76,11 @@ def create_app(settings: Settings) -> Starlette:
         if on_reconnect is not None:
             on_reconnect(hub.resync)
         upkeep = asyncio.create_task(run_upkeep(node, settings.upkeep_seconds))
+        checks = app.state.checks = EchoChecks(settings)
         try:
             yield
         finally:
+            await checks.close_all()
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
@@ -89,6 +92,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/rooms", views.create_room, methods=["POST"]),
         Route("/api/rooms/{room_id}", views.update_room, methods=["PATCH"]),
         Route("/api/rooms/{room_id}/invite", views.rotate_invite, methods=["POST"]),
+        Route("/api/check/config", views.check_config, methods=["POST"]),
+        Route("/api/check", views.start_check, methods=["POST"]),
+        Route("/api/check/{check_id}", views.end_check, methods=["DELETE"]),
         Route("/r/{room_id}", views.room_page),
         Route("/healthz", views.healthz),
         Route("/readyz", views.readyz),

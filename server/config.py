@@ -239,6 +239,13 @@ class Settings:
     )
     turn_ttl: int = field(default=3600, metadata=_meta(_integer(60), "lifetime of TURN credentials (s)"))
     ice_policy: IcePolicy = field(default="all", metadata=_meta(_choice(ICE_POLICIES), "all or relay"))
+    check_max: int = field(
+        default=4,
+        metadata=_meta(_integer(0, 100), "connection checks (echo peers) running at once; 0 turns it off"),
+    )
+    check_seconds: float = field(
+        default=30.0, metadata=_meta(_positive_number, "longest a connection check may run (s)")
+    )
     link_ttl_days: int = field(default=180, metadata=_meta(_integer(1), "lifetime of invite links (days)"))
     grace_seconds: float = field(default=30.0, metadata=_meta(_positive_number, "reconnect grace (s)"))
     join_timeout: float = field(default=10.0, metadata=_meta(_positive_number, "time to send join (s)"))

@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 
-SAFE_FIELDS = ("room", "participant", "conn", "code", "type", "role", "reason", "count")
+SAFE_FIELDS = ("room", "participant", "conn", "code", "type", "role", "reason", "count", "check", "seconds")
 
 
 class JsonFormatter(logging.Formatter):

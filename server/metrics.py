@@ -16,6 +16,10 @@ MESSAGES_OUT = Counter(
 )
 ERRORS = Counter("hearth_errors", "Errors sent to clients, by code", ["code"], registry=REGISTRY)
 CLOSES = Counter("hearth_closes", "Sockets closed by the server, by close code", ["code"], registry=REGISTRY)
+CHECKS = Gauge("hearth_checks", "Connection checks (echo peers) running on this node", registry=REGISTRY)
+CHECKS_REFUSED = Counter(
+    "hearth_checks_refused", "Connection checks refused because all slots were taken", registry=REGISTRY
+)
 FANOUT_SECONDS = Histogram(
     "hearth_fanout_seconds",
     "From publishing a room event to its frames being queued for every local recipient",

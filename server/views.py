@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from rooms.model import DEFAULT_AGREEMENT, FloorMode, Role, RoomConfig
 from rooms.service import RoomNotFound
 from server import metrics, tokens
+from server.echo import BadOffer, ChecksBusy, EchoChecks
 from server.links import new_room_id, room_link, room_links
 from server.node import Node
 
@@ -61,6 +62,23 @@ async def _fields(request: Request) -> RoomFields | JSONResponse:
         return api_error(400, "bad_message", str(exc).replace("`", "'"))
     except msgspec.DecodeError:
         return api_error(400, "bad_message", "the body must be a JSON object")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _limited_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (``BodyTooLarge``) past ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
 
 
 def room_json(config: RoomConfig) -> dict[str, Any]:
@@ -166,3 +184,120 @@ async def readyz(request: Request) -> Response:
 
 async def metrics_page(request: Request) -> Response:
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+# The connection check (server/echo.py): a browser sends its camera and microphone to an echo peer.
+
+BUSY_MESSAGE = "The connection check is busy. Please try again in a moment."
+
+
+B = TypeVar("B", bound=msgspec.Struct)
+
+
+class CheckConfigBody(msgspec.Struct, kw_only=True):
+    token: str = ""
+
+
+class CheckOfferBody(msgspec.Struct, kw_only=True):
+    token: str = ""
+    sdp: str
+    type: str
+
+
+class CheckEndBody(msgspec.Struct, kw_only=True):
+    token: str = ""
+
+
+def _checks(request: Request) -> EchoChecks:
+    checks: EchoChecks = request.app.state.checks
+    return checks
+
+
+async def _check_body(request: Request, kind: type[B], allow_empty: bool = False) -> B | JSONResponse:
+    limit = _node(request).settings.max_message_bytes
+    try:
+        raw = await _limited_body(request, limit)
+        if allow_empty and not raw.strip():
+            raw = b"{}"
+        return msgspec.json.decode(raw, type=kind)
+    except BodyTooLarge:
+        return api_error(413, "too_large", f"the body is larger than {limit} bytes")
+    except msgspec.ValidationError as exc:
+        return api_error(400, "bad_message", str(exc).replace("`", "'"))
+    except msgspec.DecodeError:
+        return api_error(400, "bad_message", "the body must be a JSON object")
+
+
+async def _check_room(request: Request, token: str) -> str | JSONResponse:
+    """The room a check may be made for: the token must be an invite that could join it now
+    (a member link of the room's current invite version, or a facilitator link)."""
+    node = _node(request)
+    refusal = api_error(401, "unauthorized", "this link is invalid or has expired")
+    try:
+        claims = tokens.verify_invite(node.settings.secret, token or _bearer(request) or "")
+    except tokens.TokenError:
+        return refusal
+    try:
+        config = await node.service.config(claims.room)
+    except RoomNotFound:
+        return refusal
+    if claims.role is Role.MEMBER and claims.version != config.invite_version:
+        return refusal
+    return claims.room
+
+
+def _checks_off(request: Request) -> JSONResponse | None:
+    if _node(request).settings.check_max == 0:
+        return api_error(503, "unavailable", "the connection check is turned off on this server")
+    return None
+
+
+async def check_config(request: Request) -> Response:
+    """``POST /api/check/config {token}``: the ICE servers and policy for the browser's side."""
+    body = await _check_body(request, CheckConfigBody)
+    if isinstance(body, JSONResponse):
+        return body
+    room = await _check_room(request, body.token)
+    if isinstance(room, JSONResponse):
+        return room
+    off = _checks_off(request)
+    if off is not None:
+        return off
+    return JSONResponse(_checks(request).ice_config(), headers={"cache-control": "no-store"})
+
+
+async def start_check(request: Request) -> Response:
+    """``POST /api/check {token, sdp, type: "offer"}``: the echo peer's answer."""
+    body = await _check_body(request, CheckOfferBody)
+    if isinstance(body, JSONResponse):
+        return body
+    room = await _check_room(request, body.token)
+    if isinstance(room, JSONResponse):
+        return room
+    off = _checks_off(request)
+    if off is not None:
+        return off
+    try:
+        answer = await _checks(request).start(body.sdp, body.type, room)
+    except ChecksBusy as busy:
+        response = api_error(429, "busy", BUSY_MESSAGE)
+        response.headers["retry-after"] = str(busy.retry_after)
+        return response
+    except BadOffer as exc:
+        return api_error(400, "bad_message", str(exc))
+    except TimeoutError:
+        return api_error(503, "unavailable", "the connection check could not start; try again shortly")
+    return JSONResponse(answer, headers={"cache-control": "no-store"})
+
+
+async def end_check(request: Request) -> Response:
+    """``DELETE /api/check/{id}`` with the token in the body or as a bearer token."""
+    body = await _check_body(request, CheckEndBody, allow_empty=True)
+    if isinstance(body, JSONResponse):
+        return body
+    room = await _check_room(request, body.token)
+    if isinstance(room, JSONResponse):
+        return room
+    if not await _checks(request).close(request.path_params["check_id"], room):
+        return api_error(404, "not_found", "no such connection check (it may have ended already)")
+    return Response(status_code=204)

@@ -74,6 +74,8 @@ def test_every_setting_reads_its_environment_variable(tmp_path: Path) -> None:
         "HEARTH_RATE_STRIKES": "4",
         "HEARTH_SLOW_CLOSE_SECONDS": "0.5",
         "HEARTH_LOG_LEVEL": "debug",
+        "HEARTH_CHECK_MAX": "2",
+        "HEARTH_CHECK_SECONDS": "12.5",
     }
     s = settings(tmp_path, env)
     assert (s.host, s.port, s.store, s.secret) == ("::1", 9000, "redis://127.0.0.1:6390/2", SECRET)
@@ -87,6 +89,7 @@ def test_every_setting_reads_its_environment_variable(tmp_path: Path) -> None:
     assert (s.max_message_bytes, s.max_chat_chars, s.max_name_chars, s.outbox_size) == (4096, 100, 20, 8)
     assert (s.rate_per_second, s.rate_burst, s.signal_rate_per_second, s.signal_burst) == (1.5, 3, 50, 100)
     assert (s.rate_strikes, s.slow_close_seconds, s.log_level) == (4, 0.5, "debug")
+    assert (s.check_max, s.check_seconds) == (2, 12.5)
     assert not (tmp_path / "secret").exists()  # a configured secret is not written anywhere
 
 
@@ -145,6 +148,9 @@ def test_local_url_replaces_a_wildcard_host(tmp_path: Path) -> None:
         ("HEARTH_ALLOWED_ORIGINS", "hearth.example.org"),
         ("HEARTH_TURN_URLS", "http://turn.example.org"),
         ("HEARTH_LOG_LEVEL", "loud"),
+        ("HEARTH_CHECK_MAX", "-1"),
+        ("HEARTH_CHECK_MAX", "many"),
+        ("HEARTH_CHECK_SECONDS", "0"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, variable: str, value: str) -> None:

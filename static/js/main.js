@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Room page entry. Takes the token out of the address bar, shows the join screen, then runs
- * the session: lobby, room, and the end screens. Test hook: `window.hearth = {client, mesh}`.
+ * the session: lobby, room, and the end screens. Test hook: `window.hearth = {client, mesh, check}`.
  */
 import { HearthClient } from "./protocol.js";
 import { Mesh } from "./rtc.js";
@@ -12,12 +12,13 @@ import { showLobby } from "./ui/lobby.js";
 import { RoomView } from "./ui/room.js";
 import { showEnded, showError, showScreen } from "./ui/screens.js";
 
-/** @typedef {{client: HearthClient | null, mesh: Mesh | null}} DebugHandle */
+/** @typedef {{client: HearthClient | null, mesh: Mesh | null,
+ *   check: import("./check.js").EchoCheck | null}} DebugHandle */
 
 const roomId = byId("app").dataset.roomId ?? "";
 const token = takeLinkToken(roomId);
 /** @type {DebugHandle} */
-const handle = { client: null, mesh: null };
+const handle = { client: null, mesh: null, check: null };
 /** @type {any} */ (window).hearth = handle;
 
 if (!token) {
@@ -37,6 +38,8 @@ function setUp(linkToken) {
   const join = new JoinScreen({
     initialName: memory.get("name") ?? "",
     role: claims?.role,
+    token: linkToken,
+    onCheck: (check) => { handle.check = check; },
     onJoin: (choice) => {
       if (!client) { client = begin(choice); return; }
       if (client.status !== "closed") return;

@@ -1,4 +1,4 @@
-"""The ``hearth`` command: ``serve``, ``rooms create|list`` and ``token``.
+"""The ``hearth`` command: ``serve``, ``rooms create|list``, ``token``, ``probe`` and ``bots``.
 
 Every setting comes from the environment (``HEARTH_*``) and can be overridden by a flag; see
 ``server.config``. Errors in the configuration exit with status 2 and a message on stderr.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -112,6 +113,45 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=_positive_int, help="lifetime in seconds (default: the link lifetime)")
     _add_setting_flags(token, [*STORE_SETTINGS, "link_ttl_days"])
     token.set_defaults(run=run_token)
+
+    probe = commands.add_parser(
+        "probe",
+        help="check that media flows through a deployment (exit 0) or not (exit 1)",
+        description="Two synthetic participants join the room of LINK, connect to each other and "
+        "report the ICE path, time to first frame, round-trip time and frame rate.",
+    )
+    probe.add_argument(
+        "link",
+        help="an invite link (a facilitator link of a room kept for probes, "
+        "or a member link of a room without lobby with a session going on)",
+    )
+    probe.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds (default 20)")
+    probe.set_defaults(run=run_probe)
+
+    bots = commands.add_parser("bots", help="synthetic participants for load tests, with a report")
+    bots.add_argument("link", help="an invite link")
+    bots.add_argument("--count", type=_positive_int, default=2, help="number of bots (default 2)")
+    bots.add_argument(
+        "--duration", type=_positive_float, default=10.0, help="seconds to stay once all joined (default 10)"
+    )
+    bots.add_argument(
+        "--video",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send a synthetic camera (default: on); audio is always sent",
+    )
+    bots.add_argument(
+        "--size", type=_video_size, default=(640, 480), help="video WIDTHxHEIGHT (default 640x480)"
+    )
+    bots.add_argument("--fps", type=_positive_float, default=20.0, help="video frame rate (default 20)")
+    bots.add_argument("--file", help="send this media file (looped) instead of the synthetic camera and tone")
+    bots.add_argument(
+        "--join-timeout",
+        type=_positive_float,
+        default=15.0,
+        help="seconds a bot may wait to be let in (default 15)",
+    )
+    bots.set_defaults(run=run_bots)
     return parser
 
 
@@ -135,6 +175,26 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 86_400:
+        raise argparse.ArgumentTypeError(f"must be more than 0 (and less than a day): {value}")
+    return value
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"not WIDTHxHEIGHT: {text!r}")
+    size = int(width), int(height)
+    if min(size) < 16 or max(size) > 4096 or size[0] % 2 or size[1] % 2:
+        raise argparse.ArgumentTypeError(f"width and height must be even, 16-4096: {text!r}")
+    return size
 
 
 # Commands
@@ -230,6 +290,53 @@ def run_token(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(token)
     return 0
+
+
+def run_probe(settings: Settings, args: argparse.Namespace) -> int:
+    from server.peers.probe import run_probe as probe  # aiortc loads only for the commands that need it
+
+    report = asyncio.run(probe(args.link, timeout=args.timeout))
+    print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr, flush=True)
+    return 0 if report.ok else 1
+
+
+def run_bots(settings: Settings, args: argparse.Namespace) -> int:
+    from server.peers.bots import run_bots as bots
+    from server.peers.invite import InvalidLink, parse_link
+
+    try:
+        invite = parse_link(args.link)
+    except InvalidLink as exc:
+        raise CommandError(f"invalid link: {exc}") from None
+
+    async def stay() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C ends the stay, then the report
+            loop.add_signal_handler(number, stop.set)
+        try:
+            width, height = args.size
+            report = await bots(
+                invite,
+                args.count,
+                args.duration,
+                video=args.video,
+                width=width,
+                height=height,
+                fps=args.fps,
+                path=args.file,
+                join_timeout=args.join_timeout,
+                stop=stop,
+            )
+        finally:
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(number)
+        print("\n".join(report.lines()), flush=True)
+        if report.stopped_early:
+            return 130
+        return 1 if report.failed else 0
+
+    return asyncio.run(stay())
 
 
 # The room directory

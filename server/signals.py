@@ -2,12 +2,19 @@
 
 With ``ice_transport_policy: relay`` no member may learn another member's address: trickled
 candidates that are not ``typ relay`` are dropped, and so are such ``a=candidate`` lines inside
-session descriptions. End-of-candidates markers (empty or null candidates) pass.
+session descriptions. End-of-candidates markers (empty or null candidates) pass. What is left
+names no address of the sender either: a relay candidate's ``raddr``/``rport`` (the sender's
+own address as the TURN server saw it) become ``0.0.0.0``/``0``, as Chromium sends them in
+relay-only mode, and the connection addresses of a description (``c=`` and ``a=rtcp:`` lines,
+which name the default candidate, a host address for a client that gathered one anyway) become
+``0.0.0.0`` (``::`` for IPv6).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+NO_ADDRESS = {"IP4": "0.0.0.0", "IP6": "::"}
 
 
 def _is_relay(candidate: str) -> bool:
@@ -15,10 +22,38 @@ def _is_relay(candidate: str) -> bool:
     return "typ" in parts and parts.index("typ") + 1 < len(parts) and parts[parts.index("typ") + 1] == "relay"
 
 
+def _without_related_address(candidate: str) -> str:
+    """A relay candidate whose ``raddr``/``rport`` name nobody."""
+    parts = candidate.split(" ")
+    for index, part in enumerate(parts[:-1]):
+        if part == "raddr":
+            parts[index + 1] = NO_ADDRESS["IP6" if ":" in parts[index + 1] else "IP4"]
+        elif part == "rport":
+            parts[index + 1] = "0"
+    return " ".join(parts)
+
+
+def _blank_connection_address(line: str) -> str:
+    """``c=IN IP4 <address>`` or ``a=rtcp:<port> IN IP4 <address>`` with no address in it."""
+    parts = line.split(" ")
+    for index, part in enumerate(parts[:-1]):
+        if part in NO_ADDRESS and index > 0 and parts[index - 1].endswith("IN"):
+            parts[index + 1] = NO_ADDRESS[part]
+    return " ".join(parts)
+
+
 def strip_sdp(sdp: str) -> str:
-    lines = sdp.split("\r\n") if "\r\n" in sdp else sdp.split("\n")
-    kept = [ln for ln in lines if not ln.startswith("a=candidate:") or _is_relay(ln)]
-    return ("\r\n" if "\r\n" in sdp else "\n").join(kept)
+    newline = "\r\n" if "\r\n" in sdp else "\n"
+    kept: list[str] = []
+    for line in sdp.split(newline):
+        if line.startswith("a=candidate:"):
+            if _is_relay(line):
+                kept.append(_without_related_address(line))
+        elif line.startswith(("c=", "a=rtcp:")):
+            kept.append(_blank_connection_address(line))
+        else:
+            kept.append(line)
+    return newline.join(kept)
 
 
 def filter_signal(data: dict[str, Any], relay_only: bool) -> dict[str, Any] | None:
@@ -31,8 +66,12 @@ def filter_signal(data: dict[str, Any], relay_only: bool) -> dict[str, Any] | No
     candidate = data.get("candidate")
     if isinstance(candidate, dict):
         text = candidate.get("candidate")
-        if isinstance(text, str) and text and not _is_relay(text):
+        if isinstance(text, str) and text:
+            if not _is_relay(text):
+                return None
+            data = {**data, "candidate": {**candidate, "candidate": _without_related_address(text)}}
+    elif isinstance(candidate, str) and candidate:
+        if not _is_relay(candidate):
             return None
-    elif isinstance(candidate, str) and candidate and not _is_relay(candidate):
-        return None
+        data = {**data, "candidate": _without_related_address(candidate)}
     return data

@@ -11,12 +11,8 @@ import asyncio
 import contextlib
 import fractions
 import math
-import shutil
-import socket
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aioice.ice
@@ -32,6 +28,8 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import AUDIO_PTIME, VIDEO_CLOCK_RATE, VIDEO_PTIME
+
+from tests.turn import TurnServer, running_turn
 
 WIDTH, HEIGHT = 160, 120  # an unusual size: frames of this size coming back are ours
 
@@ -178,67 +176,15 @@ async def wait_until(predicate: Any, what: str, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
-# coturn on loopback (TESTING.md), for the relayed path.
+# coturn on loopback (TESTING.md), for the relayed path: the shared one of tests/turn.py.
 
-TURN_SECRET = "turn-test-secret-" + "y" * 20
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
-@dataclass
-class Turn:
-    url: str
-    secret: str
-    log: Path
+Turn = TurnServer
 
 
 @pytest.fixture
-def coturn(tmp_path: Path) -> Iterator[Turn]:
-    binary = shutil.which("turnserver")
-    if binary is None:
-        pytest.fail("turnserver is missing: scripts/test installs it (apt-get install coturn)")
-    port = _free_udp_port()
-    relay_low = 50000 + (port % 1000) * 10
-    log = tmp_path / "turn.log"
-    process = subprocess.Popen(
-        [binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
-         "--use-auth-secret", f"--static-auth-secret={TURN_SECRET}", "--realm=hearth.test", "--fingerprint",
-         "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
-         f"--min-port={relay_low}", f"--max-port={relay_low + 9}",
-         f"--userdb={tmp_path / 'turndb'}", f"--pidfile={tmp_path / 'turn.pid'}",
-         f"--log-file={log}", "--simple-log", "--no-stdout-log"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_udp_listener(port, process)
-        yield Turn(url=f"turn:127.0.0.1:{port}", secret=TURN_SECRET, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def _wait_for_udp_listener(port: int, process: subprocess.Popen[bytes]) -> None:
-    """Until coturn answers a STUN binding request on ``port`` (bounded)."""
-    request = bytes.fromhex("000100002112a442") + b"hearth-check"  # binding request, 12-byte id
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(0.2)
-        for _ in range(50):
-            if process.poll() is not None:
-                raise RuntimeError(f"turnserver exited with status {process.returncode}")
-            s.sendto(request, ("127.0.0.1", port))
-            with contextlib.suppress(TimeoutError, ConnectionRefusedError, OSError):
-                s.recvfrom(2048)
-                return
-    raise RuntimeError("turnserver did not start within 10 s")
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TurnServer]:
+    with running_turn(tmp_path_factory.mktemp("turn")) as server:
+        yield server
 
 
 @contextlib.asynccontextmanager

@@ -419,6 +419,7 @@ RELAY_SETTINGS = {
 HOST = "candidate:1 1 udp 2122260223 192.168.1.20 54400 typ host generation 0"
 SRFLX = "candidate:2 1 udp 1686052607 203.0.113.7 54400 typ srflx raddr 192.168.1.20 rport 54400"
 RELAY = "candidate:3 1 udp 41885439 127.0.0.1 50000 typ relay raddr 203.0.113.7 rport 54400"
+RELAY_SEEN = "candidate:3 1 udp 41885439 127.0.0.1 50000 typ relay raddr 0.0.0.0 rport 0"  # names nobody
 
 
 async def test_relay_policy_hands_out_turn_credentials(start_server: StartServer) -> None:
@@ -447,21 +448,28 @@ async def test_relay_policy_drops_non_relay_candidates(start_server: StartServer
     end = {"candidate": {"candidate": "", "sdpMid": "0"}}  # end of candidates passes
     await ann.ok({"type": "signal", "to": bob.id, "data": end})
     signals = [m for m in await bob.drain() if m["type"] == "signal"]
-    assert [m["data"] for m in signals] == [relay, end]
+    assert [m["data"] for m in signals] == [{"candidate": {"candidate": RELAY_SEEN, "sdpMid": "0"}}, end]
 
 
 async def test_relay_policy_strips_non_relay_lines_from_descriptions(start_server: StartServer) -> None:
     server = await start_server(**RELAY_SETTINGS)
     _room, _fac, (ann, bob) = await server.live_room("Ann", "Bob")
     lines = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "m=audio 9 UDP/TLS/RTP/SAVPF 111",
-             "c=IN IP4 0.0.0.0", f"a={HOST}", f"a={SRFLX}", f"a={RELAY}", "a=end-of-candidates", ""]
+             "c=IN IP4 192.168.1.20", "a=rtcp:54401 IN IP4 192.168.1.20", f"a={HOST}", f"a={SRFLX}",
+             f"a={RELAY}", "a=end-of-candidates", ""]
     sdp = "\r\n".join(lines)
     await ann.ok({"type": "signal", "to": bob.id, "data": {"description": {"type": "offer", "sdp": sdp}}})
     relayed = await bob.recv_until("signal")
     kept = relayed["data"]["description"]["sdp"]
     assert relayed["data"]["description"]["type"] == "offer"
-    assert kept == "\r\n".join(line for line in lines if line not in (f"a={HOST}", f"a={SRFLX}"))
-    assert "192.168.1.20 54400 typ host" not in kept and "typ srflx" not in kept and RELAY in kept
+    seen = {
+        "c=IN IP4 192.168.1.20": "c=IN IP4 0.0.0.0",
+        "a=rtcp:54401 IN IP4 192.168.1.20": "a=rtcp:54401 IN IP4 0.0.0.0",
+        f"a={RELAY}": f"a={RELAY_SEEN}",
+    }
+    dropped = (f"a={HOST}", f"a={SRFLX}")
+    assert kept == "\r\n".join(seen.get(line, line) for line in lines if line not in dropped)
+    assert "192.168.1.20" not in kept and "203.0.113.7" not in kept and "typ srflx" not in kept
 
 
 async def test_policy_all_relays_every_candidate(server: Running) -> None:

@@ -1,0 +1,171 @@
+"""A throwaway coturn on loopback for tests (the command line of TESTING.md).
+
+``TurnServer`` listens on a free 127.0.0.1 UDP port, checks TURN REST credentials
+(``--use-auth-secret`` with ``secret``) and relays from a small port range on 127.0.0.1 that was
+free when it started. ``--allow-loopback-peers`` is for tests only: production configs deny
+private and loopback peers. ``stop()`` takes it away in the middle of a test (a TURN outage).
+A missing ``turnserver`` fails the test loudly; it is never skipped (``scripts/test`` installs
+coturn). Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import random
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TURN_SECRET = "turn-test-secret-" + "y" * 20
+RELAY_PORTS = 30  # relay ports per server: one allocation per connection (max-bundle)
+STARTUP_SECONDS = 10.0
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _free_udp_range(count: int, avoid: int) -> int:
+    """The first port of ``count`` consecutive UDP ports that are free on 127.0.0.1 right now
+    (and exclude ``avoid``)."""
+    for _ in range(50):
+        low = random.randrange(49_200, 65_000 - count, 10)
+        if low <= avoid < low + count:
+            continue
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(low, low + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return low
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free UDP ports found")
+
+
+def rest_credential(secret: str, username: str) -> str:
+    """The TURN REST password of ``username``: base64(hmac_sha1(secret, username))."""
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+class TurnServer:
+    def __init__(self, directory: Path, secret: str = TURN_SECRET, relay_ports: int = RELAY_PORTS) -> None:
+        binary = shutil.which("turnserver")
+        if binary is None:
+            pytest.fail("turnserver is missing: scripts/test installs it (apt-get install coturn)")
+        self.binary = binary
+        self.directory = directory
+        self.secret = secret
+        self.port = free_udp_port()
+        self.min_port = _free_udp_range(relay_ports, avoid=self.port)
+        self.max_port = self.min_port + relay_ports - 1
+        self.log = directory / "turn.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``turn:127.0.0.1:PORT`` (UDP is the default transport)."""
+        return f"turn:127.0.0.1:{self.port}"
+
+    @property
+    def udp_url(self) -> str:
+        return f"{self.url}?transport=udp"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def credentials(
+        self, participant_id: str, ttl: float = 3600, *, secret: str | None = None
+    ) -> tuple[str, str]:
+        """(username, password) of the TURN REST scheme, valid for ``ttl`` seconds from now
+        (negative: expired); ``secret`` forges them with another secret."""
+        username = f"{int(time.time() + ttl)}:{participant_id}"
+        return username, rest_credential(secret if secret is not None else self.secret, username)
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        command = [
+            self.binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+            f"--listening-port={self.port}", "--use-auth-secret", f"--static-auth-secret={self.secret}",
+            "--realm=hearth.test", "--fingerprint", "--no-tls", "--no-dtls", "--no-cli",
+            "--allow-loopback-peers", f"--min-port={self.min_port}", f"--max-port={self.max_port}",
+            f"--userdb={self.directory / 'turndb'}", f"--pidfile={self.directory / 'turn.pid'}",
+            f"--log-file={self.log}", "--simple-log", "--no-stdout-log",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            self._wait_for_binding()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def _wait_for_binding(self) -> None:
+        """Until the server answers a STUN binding request (at most ``STARTUP_SECONDS``)."""
+        assert self.process is not None
+        request = bytes.fromhex("000100002112a442") + os.urandom(12)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.1)
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    pytest.fail(f"turnserver exited with status {self.process.returncode}; see {self.log}")
+                sock.sendto(request, self.address)
+                try:
+                    sock.recvfrom(2048)
+                    return
+                except OSError:  # a timeout, or ICMP port unreachable before it listens
+                    time.sleep(0.02)
+        pytest.fail(f"turnserver did not answer on 127.0.0.1:{self.port} within {STARTUP_SECONDS:g} s")
+
+
+@contextlib.contextmanager
+def running_turn(directory: Path) -> Iterator[TurnServer]:
+    """A started ``TurnServer`` keeping its files in ``directory``, stopped on the way out."""
+    server = TurnServer(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def turn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TurnServer]:
+    """A running coturn for this test, stopped afterwards (also if the test stopped it)."""
+    with running_turn(tmp_path_factory.mktemp("turn")) as server:
+        yield server

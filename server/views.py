@@ -198,10 +198,12 @@ class CheckConfigBody(msgspec.Struct, kw_only=True):
     token: str = ""
 
 
-class CheckOfferBody(msgspec.Struct, kw_only=True):
-    token: str = ""
+class CheckOfferBody(CheckConfigBody, kw_only=True):
     sdp: str
     type: str
+
+
+C = TypeVar("C", bound=CheckConfigBody)
 
 
 class CheckEndBody(msgspec.Struct, kw_only=True):
@@ -252,31 +254,32 @@ def _checks_off(request: Request) -> JSONResponse | None:
     return None
 
 
-async def check_config(request: Request) -> Response:
-    """``POST /api/check/config {token}``: the ICE servers and policy for the browser's side."""
-    body = await _check_body(request, CheckConfigBody)
+async def _check_request(request: Request, kind: type[C]) -> tuple[C, str] | JSONResponse:
+    """A check request's body and room, or the refusal (bad body, bad token, checks off)."""
+    body = await _check_body(request, kind)
     if isinstance(body, JSONResponse):
         return body
     room = await _check_room(request, body.token)
     if isinstance(room, JSONResponse):
         return room
     off = _checks_off(request)
-    if off is not None:
-        return off
+    return off if off is not None else (body, room)
+
+
+async def check_config(request: Request) -> Response:
+    """``POST /api/check/config {token}``: the ICE servers and policy for the browser's side."""
+    checked = await _check_request(request, CheckConfigBody)
+    if isinstance(checked, JSONResponse):
+        return checked
     return JSONResponse(_checks(request).ice_config(), headers={"cache-control": "no-store"})
 
 
 async def start_check(request: Request) -> Response:
     """``POST /api/check {token, sdp, type: "offer"}``: the echo peer's answer."""
-    body = await _check_body(request, CheckOfferBody)
-    if isinstance(body, JSONResponse):
-        return body
-    room = await _check_room(request, body.token)
-    if isinstance(room, JSONResponse):
-        return room
-    off = _checks_off(request)
-    if off is not None:
-        return off
+    checked = await _check_request(request, CheckOfferBody)
+    if isinstance(checked, JSONResponse):
+        return checked
+    body, room = checked
     try:
         answer = await _checks(request).start(body.sdp, body.type, room)
     except ChecksBusy as busy:

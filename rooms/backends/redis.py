@@ -19,6 +19,7 @@ from rooms.backends.redis_common import (
     UNREACHABLE,
     alive_key,
     client_from_url,
+    expire_all,
     ping,
     presence_key,
     unavailable,
@@ -151,15 +152,7 @@ class RedisPresence:
 
     async def touch(self, room_ids: list[str]) -> None:
         """Push the expiry of these rooms' hashes ``ttl_seconds`` into the future."""
-        if not room_ids:
-            return
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for room_id in room_ids:
-                    pipe.pexpire(presence_key(room_id), self.ttl_ms)
-                await pipe.execute()
-        except UNREACHABLE as exc:
-            raise unavailable(exc) from exc
+        await expire_all(self._client, [presence_key(room_id) for room_id in room_ids], self.ttl_ms)
 
     async def detach(self, room_id: str, pid: str) -> None:
         try:

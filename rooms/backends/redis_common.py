@@ -102,6 +102,19 @@ def unavailable(exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"redis unreachable ({type(exc).__name__})")
 
 
+async def expire_all(client: Redis, keys: list[str], ttl_ms: int) -> None:
+    """Push the expiry of ``keys`` ``ttl_ms`` into the future (one round trip)."""
+    if not keys:
+        return
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.pexpire(key, ttl_ms)
+            await pipe.execute()
+    except UNREACHABLE as exc:
+        raise unavailable(exc) from exc
+
+
 async def ping(client: Redis) -> bool:
     """True when Redis answers; never raises."""
     try:

@@ -31,6 +31,7 @@ from rooms.backends.redis_common import (
     LIVE_ROOMS_KEY,
     UNREACHABLE,
     encode_envelope,
+    expire_all,
     live_key,
     ping,
     room_channel,
@@ -129,15 +130,7 @@ class RedisLiveStore:
 
     async def touch(self, room_ids: list[str]) -> None:
         """Push the expiry of these rooms' state ``ttl_seconds`` into the future."""
-        if not room_ids:
-            return
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for room_id in room_ids:
-                    pipe.pexpire(live_key(room_id), self.ttl_ms)
-                await pipe.execute()
-        except UNREACHABLE as exc:
-            raise unavailable(exc) from exc
+        await expire_all(self._client, [live_key(room_id) for room_id in room_ids], self.ttl_ms)
 
     async def ping(self) -> bool:
         return await ping(self._client)

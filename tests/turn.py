@@ -30,32 +30,44 @@ RELAY_PORTS = 30  # relay ports per server: one allocation per connection (max-b
 STARTUP_SECONDS = 10.0
 
 
+# Ports below the kernel's ephemeral range (32768-60999 here): outgoing connections never take
+# them, so a port found free stays free until turnserver binds it.
+PORT_LOW, PORT_HIGH = 20_000, 32_700
+
+
+def _bindable(port: int, kinds: tuple[int, ...]) -> bool:
+    sockets: list[socket.socket] = []
+    try:
+        for kind in kinds:
+            sock = socket.socket(socket.AF_INET, kind)
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port free for UDP and TCP on 127.0.0.1 (turnserver listens on both)."""
+    for _ in range(200):
+        port = random.randrange(PORT_LOW, PORT_HIGH)
+        if _bindable(port, (socket.SOCK_DGRAM, socket.SOCK_STREAM)):
+            return port
+    raise RuntimeError("no free port found for turnserver")
 
 
 def _free_udp_range(count: int, avoid: int) -> int:
     """The first port of ``count`` consecutive UDP ports that are free on 127.0.0.1 right now
     (and exclude ``avoid``)."""
     for _ in range(50):
-        low = random.randrange(49_200, 65_000 - count, 10)
+        low = random.randrange(PORT_LOW, PORT_HIGH - count, 10)
         if low <= avoid < low + count:
             continue
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(low, low + count):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
+        if all(_bindable(port, (socket.SOCK_DGRAM,)) for port in range(low, low + count)):
             return low
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
     raise RuntimeError(f"no {count} consecutive free UDP ports found")
 
 

@@ -11,12 +11,6 @@ import asyncio
 import contextlib
 import fractions
 import math
-import os
-import random
-import shutil
-import socket
-import subprocess
-import time
 from array import array
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -29,6 +23,7 @@ import pytest
 from server.peers import HearthPeer, LocalMedia, until
 from tests.e2e.conftest import browser, people  # noqa: F401  (fixtures for the browser tests)
 from tests.server.conftest import Room, Running, start_server  # noqa: F401
+from tests.turn import TurnServer
 
 TURN_SECRET = "peers-turn-secret"
 SMALL = {"width": 320, "height": 240}  # plenty to count frames, light on a 2-core machine
@@ -99,51 +94,15 @@ def level(peer: HearthPeer, remote_id: str) -> float:
 
 @pytest.fixture
 def turn_url(tmp_path: Path) -> Iterator[str]:
-    """A coturn on a free loopback UDP port (TURN REST credentials with ``TURN_SECRET``)."""
-    binary = shutil.which("turnserver")
-    if binary is None:
-        pytest.fail("turnserver is missing: apt-get install -y --no-install-recommends coturn")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    low = random.randrange(40_000, 60_000, 50)
-    command = [
-        binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
-        "--use-auth-secret", f"--static-auth-secret={TURN_SECRET}", "--realm=hearth.test",
-        "--fingerprint", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
-        f"--min-port={low}", f"--max-port={low + 49}", f"--userdb={tmp_path / 'turndb'}",
-        f"--pidfile={tmp_path / 'turn.pid'}", f"--log-file={tmp_path / 'turn.log'}",
-        "--simple-log", "--no-stdout-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A coturn on a free loopback port (TURN REST credentials with ``TURN_SECRET``)."""
+    directory = tmp_path / "turn"
+    directory.mkdir()
+    turn = TurnServer(directory, secret=TURN_SECRET)
+    turn.start()
     try:
-        _wait_for_stun(port, process)
-        yield f"turn:127.0.0.1:{port}"
+        yield turn.url
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def _wait_for_stun(port: int, process: subprocess.Popen[bytes]) -> None:
-    """Until the server answers a STUN binding request (at most 10 s)."""
-    request = bytes.fromhex("000100002112a442") + os.urandom(12)
-    deadline = time.monotonic() + 10
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.1)
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"turnserver exited with status {process.returncode}")
-            sock.sendto(request, ("127.0.0.1", port))
-            try:
-                sock.recvfrom(2048)
-                return
-            except OSError:
-                continue
-    pytest.fail("turnserver did not answer within 10 s")
+        turn.stop()
 
 
 @pytest.fixture

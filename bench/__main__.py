@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench.quick_room import cpu_seconds, free_port
+
 SECRET = "bench-secret-" + "x" * 27  # 40 characters
 HEARTH_ENV = {
     "HEARTH_SECRET": SECRET,
@@ -60,20 +62,6 @@ def scenarios(quick: bool) -> list[Scenario]:
     if quick:
         return [Scenario("S1", 1, 10, 3, 1.0), Scenario("S2", 5, 4, 1, 1.0)]
     return [Scenario("S1", 1, 50, 10, 5.0), Scenario("S2", 100, 10, 1, 5.0)]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

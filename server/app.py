@@ -26,7 +26,7 @@ from server.echo import EchoChecks
 from server.hub import Hub
 from server.node import Node
 from server.upkeep import run_upkeep
-from server.ws import websocket_endpoint
+from server.ws import SocketEndpoint
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -99,7 +99,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", views.healthz),
         Route("/readyz", views.readyz),
         Route("/metrics", views.metrics_page),
-        WebSocketRoute("/ws", websocket_endpoint),
+        WebSocketRoute("/ws", SocketEndpoint()),
         Mount("/static", StaticFiles(directory=str(files("static"))), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

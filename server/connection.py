@@ -1,18 +1,25 @@
-"""One participant's socket: a bounded outbox and the single writer that drains it.
+"""One participant's socket: a bounded outbox, written to the socket in order.
 
-Everything sent to the client goes through ``push``/``reply`` into the outbox; only ``writer``
-touches the socket for sending. A client that stops reading fills its outbox and is closed with
-4011; nobody else waits for it.
+Everything sent to the client goes through ``push``/``reply``. While nothing is queued, a frame
+is written at once, inside the call (``_write_now``): the ASGI send of a websocket text frame
+completes without suspending unless the transport has paused writing, so fan-out to an idle
+socket costs no task switch. Anything that must wait (a send that suspended because the client
+reads slowly, a ``welcome``/``snapshot`` built from the store, a close) goes into the outbox,
+and one drain task writes it, in order; later frames queue behind it until it is empty. A
+client that stops reading fills its outbox and is closed with 4011; nobody else waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
-from starlette.websockets import WebSocket
+from starlette.types import Receive, Send
 
 from rooms.backends.base import Frame, StoreUnavailable
 from server import metrics, protocol
@@ -33,8 +40,12 @@ SNAPSHOT = "snapshot"
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, node: Node, conn_id: str) -> None:
-        self.ws = ws
+    def __init__(self, send: Send, receive: Receive, node: Node, conn_id: str) -> None:
+        self.send = send  # the ASGI server's own: only the writing below calls it
+        # A coroutine can be started inside the call and finished later if it suspends; any
+        # other awaitable is always written by the drain task.
+        self._eager = inspect.iscoroutinefunction(send)
+        self.receive = receive  # only the socket loop (server.ws) calls it
         self.node = node
         self.conn_id = conn_id  # opaque, for logs
         self.room_id = ""
@@ -42,20 +53,24 @@ class Connection:
         self.admitted = False
         self.seq = 0
         self.closing: int | None = None
-        self.outbox: asyncio.Queue[Item] = asyncio.Queue(node.settings.outbox_size)
-        self.writer_task: asyncio.Task[None] | None = None
+        self.outbox: deque[Item] = deque()
+        self.outbox_size = node.settings.outbox_size
         self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
-
-    def start(self) -> asyncio.Task[None]:
-        self.writer_task = asyncio.create_task(self.writer())
-        return self.writer_task
+        # Set once nothing more will be written: the close frame went out, a send failed (the
+        # peer is gone), or the writing was stopped.
+        self.stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._drain: asyncio.Task[None] | None = None  # exists while the outbox is not empty
 
     # Producers (never await) -------------------------------------------------------------------
 
     def push(self, frame: Frame, text: str) -> None:
         if frame.admit is not None:
             self.admitted = True
-        self._put((frame.seq, text, frame.close, WELCOME if frame.admit is not None else ""))
+            self._put((frame.seq, text, frame.close, WELCOME))
+        elif self._drain is None and self._eager and frame.close is None and self.closing is None:
+            self._write_now(frame.seq, text)  # the common case: a frame to an idle socket
+        else:
+            self._put((frame.seq, text, frame.close, ""))
 
     def reply(self, data: bytes) -> None:
         self._put((0, data.decode(), None, ""))
@@ -89,44 +104,88 @@ class Connection:
         self._enqueue(item)
 
     def _enqueue(self, item: Item) -> None:
-        if self.closing is not None:
+        if self.closing is not None or self.stopped.done():
             return
-        try:
-            self.outbox.put_nowait(item)
-        except asyncio.QueueFull:
+        seq, text, close, marker = item
+        if self._drain is None and self._eager and close is None and not marker:
+            self._write_now(seq, text)
+            return
+        if len(self.outbox) >= self.outbox_size:
             self._too_slow()
-        else:
-            if item[2] is not None:
-                self.closing = item[2]
+            return
+        self.outbox.append(item)
+        if close is not None:
+            self.closing = close
+        if self._drain is None:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_outbox(None))
+
+    def _write_now(self, seq: int, text: str) -> None:
+        """Write one frame inside this call; if the send suspends (the transport paused
+        writing), a drain task finishes it and everything after it queues behind."""
+        if seq:
+            if seq <= self.seq:
+                return  # already part of the welcome/snapshot this client got
+            self.seq = seq
+        if not text or self.stopped.done():
+            return
+        send = cast("Coroutine[Any, Any, None]", self.send({"type": "websocket.send", "text": text}))
+        try:
+            waiting = send.send(None)
+        except StopIteration:
+            return
+        except Exception as exc:  # the peer went away mid-send: the reader sees the disconnect
+            self._stop(exc)
+            return
+        self._drain = asyncio.get_running_loop().create_task(self._drain_outbox((send, waiting)))
 
     def _too_slow(self) -> None:
         self.closing = CLOSE_TOO_SLOW
-        while not self.outbox.empty():
-            self.outbox.get_nowait()
-        self.outbox.put_nowait((0, "", CLOSE_TOO_SLOW, ""))
-        # The writer may be stuck in a send to a peer that reads nothing: give it a moment to
+        self.outbox.clear()
+        self.outbox.append((0, "", CLOSE_TOO_SLOW, ""))
+        # The drain task is stuck in a send to a peer that reads nothing: give it a moment to
         # deliver the close, then stop writing for good (the socket is then dropped).
         asyncio.get_running_loop().call_later(self.node.settings.slow_close_seconds, self._abort)
         log.info("closing slow client", extra={"conn": self.conn_id, "code": CLOSE_TOO_SLOW})
 
     def _abort(self) -> None:
-        if self.writer_task is not None and not self.writer_task.done():
-            self.writer_task.cancel()
+        if self._drain is not None:
+            self._drain.cancel()
+        self._stop(None)
 
-    # The writer ---------------------------------------------------------------------------------
+    def _stop(self, exc: BaseException | None) -> None:
+        if exc is not None:
+            log.debug("writer stopped", extra={"conn": self.conn_id, "type": type(exc).__name__})
+        if not self.stopped.done():
+            self.stopped.set_result(None)
 
-    async def writer(self) -> None:
+    async def stop(self) -> None:
+        """Stop writing for good (the socket is gone or going)."""
+        drain = self._drain
+        if drain is not None and not drain.done():
+            drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await drain
+        self._stop(None)
+
+    # The drain task -----------------------------------------------------------------------------
+
+    async def _drain_outbox(self, suspended: tuple[Coroutine[Any, Any, None], Any] | None) -> None:
         try:
-            await self._write()
+            if suspended is not None:
+                await _finish_send(*suspended)
+            await self._write_queued()
         except asyncio.CancelledError:
+            self._stop(None)
             raise
         except Exception as exc:  # the peer went away mid-send: the reader sees the disconnect
-            log.debug("writer stopped", extra={"conn": self.conn_id, "type": type(exc).__name__})
+            self._stop(exc)
+        finally:
+            self._drain = None
 
-    async def _write(self) -> None:
-        send = self.ws.send
-        while True:
-            seq, text, close, marker = await self.outbox.get()
+    async def _write_queued(self) -> None:
+        send = self.send
+        while self.outbox:
+            seq, text, close, marker = self.outbox.popleft()
             if marker:
                 text = await self._room_text(marker)
                 if not text:
@@ -139,6 +198,8 @@ class Connection:
                 await send({"type": "websocket.send", "text": text})
             if close is not None:
                 await self.close(close)
+                self.outbox.clear()
+                self._stop(None)
                 return
 
     async def _room_text(self, kind: str) -> str:
@@ -168,6 +229,24 @@ class Connection:
         metrics.CLOSES.labels(str(code)).inc()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
-                self.ws.send({"type": "websocket.close", "code": code, "reason": ""}),
+                self.send({"type": "websocket.close", "code": code, "reason": ""}),
                 self.node.settings.slow_close_seconds,
             )
+
+
+async def _finish_send(send: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Run a send coroutine that suspended on ``waiting`` (a future, or None for a bare yield)
+    to its end, as a task would: wait for the future, then resume the coroutine."""
+    try:
+        while True:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False
+                await asyncio.wait((waiting,))
+            waiting = send.send(None)
+    except StopIteration:
+        return
+    except BaseException:
+        send.close()
+        raise

@@ -1,4 +1,5 @@
-"""The socket loop: origin check, the join handshake, then one reader and one writer per socket.
+"""The socket loop: origin check, the join handshake, then one reader per socket (writing is
+``server.connection``'s).
 
 Keepalive pings (every ``heartbeat_interval``, dead after ``heartbeat_timeout`` more) are sent
 by uvicorn at the protocol level, so browsers and bots need no application pings to stay alive.
@@ -12,7 +13,8 @@ import logging
 import secrets
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
 
 from rooms.backends.base import StoreUnavailable
 from rooms.commands import Disconnect
@@ -31,31 +33,41 @@ CLOSE_RATE_LIMIT = 4008
 CLOSE_INTERNAL = 1011
 
 
-def origin_allowed(ws: WebSocket, node: Node) -> bool:
-    origin = ws.headers.get("origin")
+def origin_allowed(headers: Headers, node: Node) -> bool:
+    origin = headers.get("origin")
     if origin is None:
         return True  # not a browser: tokens still decide who gets in
-    host = ws.headers.get("host", "")
+    host = headers.get("host", "")
     own = {f"http://{host}", f"https://{host}", node.settings.public_url}
     return origin in own or origin in node.settings.allowed_origins
 
 
-async def websocket_endpoint(ws: WebSocket) -> None:
-    node: Node = ws.app.state.node
-    if not origin_allowed(ws, node):
-        metrics.ERRORS.labels("forbidden_origin").inc()
-        await ws.close(code=CLOSE_UNAUTHORIZED)  # before accept: the handshake is refused (403)
-        return
-    await ws.accept()
-    conn = Connection(ws, node, secrets.token_hex(8))
+class SocketEndpoint:
+    """``/ws`` as a plain ASGI app: every frame in and out is on the hot path, so the loop uses
+    the server's own ``receive``/``send`` instead of Starlette's ``WebSocket`` wrapper (a state
+    check and an extra coroutine per frame; nothing here needs them)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        node: Node = scope["app"].state.node
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if not origin_allowed(Headers(scope=scope), node):
+            metrics.ERRORS.labels("forbidden_origin").inc()
+            # before accept: the handshake is refused (403)
+            await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED, "reason": ""})
+            return
+        await send({"type": "websocket.accept"})
+        await serve_socket(Connection(send, receive, node, secrets.token_hex(8)), node)
+
+
+async def serve_socket(conn: Connection, node: Node) -> None:
     metrics.CONNECTIONS.inc()
-    writer = conn.start()
     try:
         if await _handshake(conn, node):
-            await _serve(conn, node, writer)
+            await _serve(conn, node)
     finally:
         metrics.CONNECTIONS.dec()
-        await _finish(conn, node, writer)
+        await _finish(conn, node)
 
 
 async def _handshake(conn: Connection, node: Node) -> bool:
@@ -64,7 +76,7 @@ async def _handshake(conn: Connection, node: Node) -> bool:
     while True:
         remaining = deadline - asyncio.get_running_loop().time()
         try:
-            message = await asyncio.wait_for(conn.ws.receive(), max(0.0, remaining))
+            message = await asyncio.wait_for(conn.receive(), max(0.0, remaining))
         except TimeoutError:
             _refuse(conn, "unauthorized", "send join first", None, CLOSE_UNAUTHORIZED)
             return False
@@ -93,13 +105,13 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             return False
 
 
-async def _serve(conn: Connection, node: Node, writer: asyncio.Task[None]) -> None:
+async def _serve(conn: Connection, node: Node) -> None:
     settings = node.settings
     ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
     signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
     strikes = Strikes(settings.rate_strikes)
     reader = asyncio.create_task(_read(conn, node, ordinary, signals, strikes))
-    done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait({reader, conn.stopped}, return_when=asyncio.FIRST_COMPLETED)
     if reader not in done:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -109,7 +121,7 @@ async def _serve(conn: Connection, node: Node, writer: asyncio.Task[None]) -> No
 async def _read(
     conn: Connection, node: Node, ordinary: TokenBucket, signals: TokenBucket, strikes: Strikes
 ) -> None:
-    receive = conn.ws.receive
+    receive = conn.receive
     while conn.closing is None:
         message = await receive()
         if message["type"] == "websocket.disconnect":
@@ -149,16 +161,14 @@ async def _read(
         conn.acknowledge()
 
 
-async def _finish(conn: Connection, node: Node, writer: asyncio.Task[None]) -> None:
+async def _finish(conn: Connection, node: Node) -> None:
     """The socket is gone or going: stop writing, and keep the seat for the grace period
     unless the participant left, was removed, or was replaced by a newer connection."""
-    if not writer.done():
+    if not conn.stopped.done():
         if conn.closing is not None:  # let it send what is queued and the close frame
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(writer), node.settings.slow_close_seconds)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+                await asyncio.wait_for(asyncio.shield(conn.stopped), node.settings.slow_close_seconds)
+        await conn.stop()
     if not conn.pid:
         return
     current = await node.hub.detach(conn.room_id, conn.pid, conn)

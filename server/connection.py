@@ -40,6 +40,11 @@ SNAPSHOT = "snapshot"
 
 
 class Connection:
+    __slots__ = (
+        "_drain", "_eager", "admitted", "closing", "conn_id", "node", "outbox", "outbox_size",
+        "pending_ref", "pid", "reader", "receive", "room_id", "send", "seq", "stopped",
+    )
+
     def __init__(self, send: Send, receive: Receive, node: Node, conn_id: str) -> None:
         self.send = send  # the ASGI server's own: only the writing below calls it
         # A coroutine can be started inside the call and finished later if it suspends; any
@@ -53,13 +58,14 @@ class Connection:
         self.admitted = False
         self.seq = 0
         self.closing: int | None = None
-        self.outbox: deque[Item] = deque()
+        self.outbox: deque[Item] | None = None  # made when something has to wait
         self.outbox_size = node.settings.outbox_size
         self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
         # Set once nothing more will be written: the close frame went out, a send failed (the
         # peer is gone), or the writing was stopped.
         self.stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._drain: asyncio.Task[None] | None = None  # exists while the outbox is not empty
+        self.reader: asyncio.Task[Any] | None = None  # the task reading this socket, once joined
 
     # Producers (never await) -------------------------------------------------------------------
 
@@ -110,7 +116,9 @@ class Connection:
         if self._drain is None and self._eager and close is None and not marker:
             self._write_now(seq, text)
             return
-        if len(self.outbox) >= self.outbox_size:
+        if self.outbox is None:
+            self.outbox = deque()
+        elif len(self.outbox) >= self.outbox_size:
             self._too_slow()
             return
         self.outbox.append(item)
@@ -140,17 +148,20 @@ class Connection:
 
     def _too_slow(self) -> None:
         self.closing = CLOSE_TOO_SLOW
-        self.outbox.clear()
-        self.outbox.append((0, "", CLOSE_TOO_SLOW, ""))
+        self.outbox = deque([(0, "", CLOSE_TOO_SLOW, "")])
         # The drain task is stuck in a send to a peer that reads nothing: give it a moment to
         # deliver the close, then stop writing for good (the socket is then dropped).
         asyncio.get_running_loop().call_later(self.node.settings.slow_close_seconds, self._abort)
         log.info("closing slow client", extra={"conn": self.conn_id, "code": CLOSE_TOO_SLOW})
 
     def _abort(self) -> None:
+        if self.stopped.done():
+            return  # the close frame went out in time: the reader sees the disconnect
         if self._drain is not None:
             self._drain.cancel()
         self._stop(None)
+        if self.reader is not None:
+            self.reader.cancel()  # nothing more will come from a peer that reads nothing
 
     def _stop(self, exc: BaseException | None) -> None:
         if exc is not None:
@@ -181,11 +192,12 @@ class Connection:
             self._stop(exc)
         finally:
             self._drain = None
+            self.outbox = None
 
     async def _write_queued(self) -> None:
         send = self.send
         while self.outbox:
-            seq, text, close, marker = self.outbox.popleft()
+            seq, text, close, marker = self.outbox.popleft()  # items added meanwhile come next
             if marker:
                 text = await self._room_text(marker)
                 if not text:
@@ -198,7 +210,6 @@ class Connection:
                 await send({"type": "websocket.send", "text": text})
             if close is not None:
                 await self.close(close)
-                self.outbox.clear()
                 self._stop(None)
                 return
 

@@ -28,13 +28,17 @@ class TokenBucket:
 class Strikes:
     """Counts refusals in a sliding window; ``add`` is true once the limit is reached."""
 
+    __slots__ = ("limit", "times", "window")
+
     def __init__(self, limit: int, window: float = 10.0) -> None:
         self.limit = limit
         self.window = window
-        self.times: deque[float] = deque()
+        self.times: deque[float] | None = None  # made at the first refusal: most sockets have none
 
     def add(self) -> bool:
         now = time.monotonic()
+        if self.times is None:
+            self.times = deque()
         self.times.append(now)
         while self.times and self.times[0] < now - self.window:
             self.times.popleft()

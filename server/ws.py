@@ -57,17 +57,14 @@ class SocketEndpoint:
             await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED, "reason": ""})
             return
         await send({"type": "websocket.accept"})
-        await serve_socket(Connection(send, receive, node, secrets.token_hex(8)), node)
-
-
-async def serve_socket(conn: Connection, node: Node) -> None:
-    metrics.CONNECTIONS.inc()
-    try:
-        if await _handshake(conn, node):
-            await _serve(conn, node)
-    finally:
-        metrics.CONNECTIONS.dec()
-        await _finish(conn, node)
+        conn = Connection(send, receive, node, secrets.token_hex(8))
+        metrics.CONNECTIONS.inc()
+        try:
+            if await _handshake(conn, node):
+                await _serve(conn, node)
+        finally:
+            metrics.CONNECTIONS.dec()
+            await _finish(conn, node)
 
 
 async def _handshake(conn: Connection, node: Node) -> bool:
@@ -110,12 +107,16 @@ async def _serve(conn: Connection, node: Node) -> None:
     ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
     signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
     strikes = Strikes(settings.rate_strikes)
-    reader = asyncio.create_task(_read(conn, node, ordinary, signals, strikes))
-    done, _ = await asyncio.wait({reader, conn.stopped}, return_when=asyncio.FIRST_COMPLETED)
-    if reader not in done:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
+    # Read in this task: the close frame we send, or the peer going, ends the reading with a
+    # disconnect; only a peer that reads nothing (4011) is cut off by cancelling this task.
+    task = conn.reader = asyncio.current_task()
+    try:
+        await _read(conn, node, ordinary, signals, strikes)
+    except asyncio.CancelledError:
+        if task is None or not conn.stopped.done() or task.uncancel() > 0:
+            raise  # not (only) the connection's own cut-off
+    finally:
+        conn.reader = None
 
 
 async def _read(

@@ -244,6 +244,45 @@ async def test_a_client_that_stops_reading_is_closed_4011_and_nobody_waits(start
     assert gone["participant"]["connected"] is False
 
 
+async def test_a_client_that_never_reads_again_is_dropped_after_the_slow_close_time(
+    start_server: StartServer,
+) -> None:
+    """When even the 4011 close frame cannot get through, the server stops writing after
+    ``slow_close_seconds`` and ends the connection itself: the seat goes to its grace period
+    although the peer never reads (or closes) its socket."""
+    server = await start_server(
+        outbox_size=4, rate_per_second=100_000, rate_burst=100_000, max_chat_chars=50_000,
+        slow_close_seconds=1,
+    )
+    room, fac, (reader,) = await server.live_room("Reader")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
+    stuck = await server.connect(max_queue=1, sock=sock)
+    assert (await stuck.join(room.member, "Stuck"))["type"] == "welcome"
+    await stuck.drain()
+    await reader.drain()
+    server_side = server.node.hub.connection(room.id, stuck.id)
+    assert server_side is not None
+
+    text = "z" * 45_000
+    sent = 0
+    while server_side.closing is None:
+        assert sent < 2_000, "the server never gave up on a client that reads nothing"
+        await fac.ok({"type": "chat", "text": f"{sent} {text}"})
+        fac.inbox.clear()
+        sent += 1
+    assert server_side.closing == 4011
+    # Nothing is read from the stuck socket from here on; the server lets go by itself.
+    gone = await reader.recv_until(
+        "participant_updated", lambda m: m["participant"]["id"] == stuck.id, timeout=15
+    )
+    assert gone["participant"]["connected"] is False
+    assert server_side.stopped.done()
+    assert server.node.hub.connection(room.id, stuck.id) is None
+
+
 async def test_a_refused_socket_leaves_nothing_behind(server: Running) -> None:
     room, fac, () = await server.live_room()
     client = await server.connect()

@@ -218,7 +218,7 @@ def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
         ts=ctx.now,
         private=cmd.to_facilitators,
     )
-    state.chat.append(message)
+    state.chat = state.chat.with_message(message)
     if cmd.to_facilitators:
         ctx.deliveries.append(Delivery(ChatPosted(message=message), to=_private_audience(state, message)))
     else:
@@ -424,16 +424,15 @@ def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
 
 @rule(c.DeleteChat, Capability.MODERATE_CHAT, settles=False)
 def delete_chat(state: RoomState, cmd: c.DeleteChat, ctx: Context) -> None:
-    for index, message in enumerate(state.chat):
-        if message.id == cmd.message_id:
-            del state.chat[index]
-            if message.private:  # only those who could see it learn that it is gone
-                to = _private_audience(state, message)
-                ctx.deliveries.append(Delivery(ChatDeleted(id=message.id), to=to))
-            else:
-                ctx.deliveries.append(Delivery(ChatDeleted(id=message.id)))
-            return
-    raise CommandError("invalid_target", "no chat message with that id")
+    message = state.chat.find(cmd.message_id)
+    if message is None:
+        raise CommandError("invalid_target", "no chat message with that id")
+    state.chat = state.chat.without_message(message.id)
+    if message.private:  # only those who could see it learn that it is gone
+        to = _private_audience(state, message)
+        ctx.deliveries.append(Delivery(ChatDeleted(id=message.id), to=to))
+    else:
+        ctx.deliveries.append(Delivery(ChatDeleted(id=message.id)))
 
 
 @rule(c.EndSession, Capability.END_SESSION)

@@ -3,12 +3,15 @@
 Every record is an immutable msgspec ``Struct``: the engine replaces records instead of changing
 them, so a state can be cloned by copying its containers, and "did this change?" is a cheap
 identity or equality test. ``RoomState`` is the one mutable container; only the engine writes it,
-and only on a clone.
+and only on a clone. The chat history is a ``ChatLog``, a persistent value: a clone shares it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
+from itertools import islice
+from typing import overload
 
 import msgspec
 
@@ -139,6 +142,129 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     private: bool = False
 
 
+class ChatNotLoaded(RuntimeError):
+    """The messages of a ``ChatLog`` read from a store without them were asked for."""
+
+
+class ChatLog:
+    """The chat messages of a session: a persistent append log, shared by the states it is in.
+
+    A log is a view: the first ``length`` entries of a backing list that it shares with the logs
+    it grew from and the logs that grew from it. No entry a view can see ever changes, so a log
+    never changes. ``with_message`` appends in place when this view is the tip of its backing
+    list (O(1)), and copies first when another log already appended there (a branch: the same
+    command applied twice to one state, or a retry). ``without_message`` leaves a tombstone
+    (``None``) in a copy (O(n); deletions are rare): positions never move, and the text is gone.
+
+    A store may hand out a log *without its history* (``without_history(total)``): it knows how
+    many entries came before (``total``), not what they were. Appending works, so commands that
+    do not read the chat never load it; reading its messages raises ``ChatNotLoaded``.
+
+    Reading (iterating, ``len``, ``find``, indexing) yields the messages that were not deleted, in
+    order, in O(n). A log equals another with the same entries, and the list of its messages.
+    """
+
+    __slots__ = ("_entries", "_length", "_start")
+
+    def __init__(self, entries: Iterable[ChatMessage | None] = ()) -> None:
+        self._entries: list[ChatMessage | None] = list(entries)
+        self._length = len(self._entries)
+        self._start = 0  # the position of ``_entries[0]``: entries before it were not loaded
+
+    @classmethod
+    def without_history(cls, total: int) -> ChatLog:
+        """A log that ``total`` entries came before, none of them loaded."""
+        return cls._view([], 0, total)
+
+    @classmethod
+    def _view(cls, entries: list[ChatMessage | None], length: int, start: int) -> ChatLog:
+        log = cls.__new__(cls)
+        log._entries, log._length, log._start = entries, length, start
+        return log
+
+    @property
+    def total(self) -> int:
+        """How many entries the log has, deleted ones included: the position of the next."""
+        return self._start + self._length
+
+    @property
+    def loaded(self) -> bool:
+        return self._start == 0
+
+    def with_message(self, message: ChatMessage) -> ChatLog:
+        entries = self._entries
+        if len(entries) != self._length:  # another log appended to this backing list: branch off
+            entries = entries[: self._length]
+        entries.append(message)
+        return ChatLog._view(entries, self._length + 1, self._start)
+
+    def without_message(self, message_id: str) -> ChatLog:
+        """This log with that message deleted. Raises ``KeyError`` if it has no such message."""
+        entries = self.entries_from(0)
+        for position, entry in enumerate(entries):
+            if entry is not None and entry.id == message_id:
+                entries[position] = None
+                return ChatLog._view(entries, len(entries), 0)
+        raise KeyError(message_id)
+
+    def find(self, message_id: str) -> ChatMessage | None:
+        return next((m for m in self if m.id == message_id), None)
+
+    def entries_from(self, position: int) -> list[ChatMessage | None]:
+        """A copy of the entries from ``position`` on, tombstones included."""
+        if position < self._start:
+            raise ChatNotLoaded(f"chat entries from {position} were not loaded (from {self._start} were)")
+        return self._entries[position - self._start : self._length]
+
+    def changes_since(self, base: ChatLog) -> tuple[list[int], list[ChatMessage | None]] | None:
+        """If this log grew from ``base``: the positions deleted since, and the entries appended
+        since (what a store must write to turn ``base`` into this log). ``None`` if it did not.
+
+        O(1) when ``base`` was not loaded or shares this log's backing list; else O(n)."""
+        if self._start != base._start or self._length < base._length:
+            return None
+        deleted: list[int] = []
+        if self._entries is not base._entries:  # a shared backing list has a shared prefix
+            pairs = zip(base._entries[: base._length], self._entries[: base._length], strict=True)
+            for offset, (old, new) in enumerate(pairs):
+                if new is not old:
+                    if new is not None:
+                        return None
+                    deleted.append(self._start + offset)
+        return deleted, self._entries[base._length : self._length]
+
+    def __iter__(self) -> Iterator[ChatMessage]:
+        if self._start:
+            raise ChatNotLoaded(f"the {self._start} first chat entries were not loaded")
+        return (entry for entry in islice(self._entries, self._length) if entry is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, message: object) -> bool:
+        return any(m == message for m in self)
+
+    @overload
+    def __getitem__(self, index: int) -> ChatMessage: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ChatMessage]: ...
+    def __getitem__(self, index: int | slice) -> ChatMessage | list[ChatMessage]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ChatLog):
+            mine, theirs = self._entries[: self._length], other._entries[: other._length]
+            return self._start == other._start and mine == theirs
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        if self._start:
+            return f"ChatLog(<{self._start} entries not loaded>, {self.entries_from(self._start)!r})"
+        return f"ChatLog({self._entries[: self._length]!r})"
+
+
 class RoomState(msgspec.Struct, kw_only=True):
     """The live truth of one room. Cleared at the end of every session."""
 
@@ -149,7 +275,7 @@ class RoomState(msgspec.Struct, kw_only=True):
     seq: int = 0
     seats: dict[str, Seat] = msgspec.field(default_factory=dict)
     floor: Floor = msgspec.field(default_factory=Floor)
-    chat: list[ChatMessage] = msgspec.field(default_factory=list)
+    chat: ChatLog = msgspec.field(default_factory=ChatLog)
     chat_counter: int = 0
     locked: bool = False
     banned_subs: frozenset[str] = frozenset()
@@ -158,7 +284,8 @@ class RoomState(msgspec.Struct, kw_only=True):
     speaking_since: dict[str, float] = msgspec.field(default_factory=dict)
 
     def clone(self) -> RoomState:
-        """A copy whose containers can be changed without touching this one (records are immutable)."""
+        """A copy whose containers can be changed without touching this one (records are immutable,
+        the chat log is a persistent value: O(1) whatever its length)."""
         return RoomState(
             room=self.room,
             session=self.session,
@@ -167,7 +294,7 @@ class RoomState(msgspec.Struct, kw_only=True):
             seq=self.seq,
             seats=dict(self.seats),
             floor=self.floor,
-            chat=list(self.chat),
+            chat=self.chat,
             chat_counter=self.chat_counter,
             locked=self.locked,
             banned_subs=self.banned_subs,

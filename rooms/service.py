@@ -88,15 +88,15 @@ class RoomService:
         self._schedule(room_id, result[0])
         return deliveries
 
-    async def state(self, room_id: str) -> RoomState | None:
-        return await self.store.load(room_id)
+    async def state(self, room_id: str, *, with_chat: bool = True) -> RoomState | None:
+        return await self.store.load(room_id, with_chat=with_chat)
 
     async def update_room(self, config: RoomConfig) -> None:
         """Persist new settings and let a live session pick them up."""
         await self.directory.update(config)
         self._configs[config.id] = config
         with contextlib.suppress(CommandError):
-            if await self.store.load(config.id) is not None:
+            if await self.store.load(config.id, with_chat=False) is not None:
                 await self.execute(config.id, UpdateRoom(config=config))
 
     async def relay(self, room_id: str, frame: Frame, node_id: str | None = None) -> None:

@@ -47,7 +47,7 @@ async def _leave(conn: Connection, node: Node, msg: protocol.LeaveMsg) -> None:
 
 
 async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
-    state = await node.service.state(conn.room_id)
+    state = await node.service.state(conn.room_id, with_chat=False)
     me = state.seats.get(conn.pid) if state is not None else None
     target = state.seats.get(msg.to) if state is not None else None
     if me is None or not me.admitted:

@@ -35,7 +35,7 @@ async def upkeep_once(node: Node, others: bool = True) -> None:
         if touch is not None:
             await touch(list(node.hub.rooms))
     for room_id in await service.store.room_ids():
-        state = await service.store.load(room_id)
+        state = await service.store.load(room_id, with_chat=False)
         if state is None:
             continue
         deadline = engine.next_deadline(state, service.grace_seconds)

@@ -3,7 +3,9 @@
 - ``RoomDirectory``: room definitions (title, settings, invite version). Persistent: SQLite by
   default, Redis for many nodes.
 - ``LiveStore``: the live ``RoomState`` of each room, changed only through ``apply``, which runs a
-  pure step atomically per room and publishes the resulting frames in ``seq`` order.
+  pure step atomically per room and publishes the resulting frames in ``seq`` order. A store may
+  keep the chat apart and give the step a ``ChatLog`` without its history: a step that reads it
+  raises ``ChatNotLoaded`` and is run again on the state read with it.
 - ``Bus``: per-room channels carrying encoded frames to the nodes that have participants in the
   room. A node subscribes to a room while it holds at least one connection of it.
 
@@ -61,7 +63,11 @@ class RoomDirectory(Protocol):
 class LiveStore(Protocol):
     async def open(self) -> None: ...
     async def close(self) -> None: ...
-    async def load(self, room_id: str) -> RoomState | None: ...
+    async def load(self, room_id: str, *, with_chat: bool = True) -> RoomState | None:
+        """The room's state. Without ``with_chat``, its chat may be a log without its history
+        (cheaper: for whoever looks at seats, not at messages)."""
+        ...
+
     async def apply(
         self, room_id: str, step: Step, encode: Callable[[list[Delivery]], list[Frame]]
     ) -> list[Delivery]:

@@ -64,7 +64,8 @@ class MemoryLiveStore:
     async def close(self) -> None:
         self._states.clear()
 
-    async def load(self, room_id: str) -> RoomState | None:
+    async def load(self, room_id: str, *, with_chat: bool = True) -> RoomState | None:
+        """The state itself (with its chat: sharing it costs nothing here)."""
         return self._states.get(room_id)
 
     async def apply(

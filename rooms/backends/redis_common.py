@@ -3,7 +3,9 @@
 Every key starts with ``hearth:``:
 
 - ``hearth:rooms``: hash, room id -> JSON of ``RoomConfig`` (the directory).
-- ``hearth:live:{room}``: msgpack of ``RoomState`` with a TTL; ``hearth:live-rooms``: set of ids.
+- ``hearth:live:{room}``: msgpack of ``RoomState`` with a TTL, its chat as the number of entries;
+  ``hearth:chat:{room}``: list, the msgpack of each chat message of the session in order (an
+  empty entry for a deleted one), with the same TTL; ``hearth:live-rooms``: set of ids.
 - ``hearth:room:{room}``: pub/sub channel of a room; ``hearth:node:{node}``: channel of a node.
 - ``hearth:presence:{room}``: hash, participant id -> node id, with a TTL; ``hearth:alive:{node}``:
   TTL key.
@@ -37,6 +39,10 @@ UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutEr
 
 def live_key(room_id: str) -> str:
     return f"{PREFIX}live:{room_id}"
+
+
+def chat_key(room_id: str) -> str:
+    return f"{PREFIX}chat:{room_id}"
 
 
 def room_channel(room_id: str) -> str:

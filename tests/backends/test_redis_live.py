@@ -14,7 +14,7 @@ from rooms.backends.base import Frame, StoreUnavailable
 from rooms.backends.redis import RedisBus, RedisLiveStore, RedisPresence, client_from_url
 from rooms.backends.redis_common import Envelope
 from rooms.events import Delivery, RoomLocked
-from rooms.model import ChatMessage, Floor, FloorMode, Participant, Role, RoomState, Seat
+from rooms.model import ChatLog, ChatMessage, Floor, FloorMode, Participant, Role, RoomState, Seat
 from tests.backends.live_helpers import (
     CONFIG,
     RedisWorld,
@@ -131,7 +131,12 @@ async def test_a_full_state_survives_the_round_trip(world: RedisWorld) -> None:
         seq=7,
         seats={"p1": Seat(person=person, admitted=True, joined_at=1.0, sub="sub-1", conn="c1")},
         floor=Floor(mode=FloorMode.CIRCLE, holder="p1", order=("p1", "p2"), turn_seconds=60),
-        chat=[ChatMessage(id="m1", sender="p1", name="Ana", text="hej «ok» ✓", ts=2.0, private=True)],
+        chat=ChatLog(
+            [
+                ChatMessage(id="m1", sender="p1", name="Ana", text="hej «ok» ✓", ts=2.0, private=True),
+                ChatMessage(id="m2", sender="p1", name="Ana", text="oops", ts=3.0),
+            ]
+        ).without_message("m2"),
         locked=True,
         banned_subs=frozenset({"bad"}),
         speaking={"p1": 1.5},

@@ -242,8 +242,10 @@ async def test_ending_a_session_leaves_no_keys_of_it_in_redis(
     ben = await a.joined(room.member, "Ben")
     await fran.recv_until("participant_joined", about(ben.id))
     await ana.recv_until("participant_joined", about(ben.id))
+    await ana.ok({"type": "chat", "text": "see you next week"})
+    await fran.recv_until("chat", lambda m: m["message"]["text"] == "see you next week")
     live, presence = f"hearth:live:{room.id}", f"hearth:presence:{room.id}"
-    assert redis_keys.exists(live) == 1
+    assert redis_keys.exists(live) == 1 and redis_keys.llen(f"hearth:chat:{room.id}") == 1
     assert redis_keys.sismember("hearth:live-rooms", room.id)
     held = {k.decode(): v.decode() for k, v in redis_keys.hgetall(presence).items()}
     assert set(held) == {fran.id, ana.id, ben.id} and len(set(held.values())) == 2  # two nodes

@@ -6,6 +6,7 @@ A frame from the bus is decoded to text once and put into each recipient's bound
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from typing import TYPE_CHECKING
@@ -20,12 +21,15 @@ if TYPE_CHECKING:
 
 
 class LocalRoom:
-    __slots__ = ("current", "handler", "room_id")
+    __slots__ = ("current", "handler", "room_id", "subscribed")
 
     def __init__(self, room_id: str) -> None:
         self.room_id = room_id
         self.current: dict[str, Connection] = {}
         self.handler = self.fan_out
+        # Done once the bus delivers this room's frames here: a join must not publish before,
+        # or its own welcome goes by unseen.
+        self.subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def fan_out(self, frame: Frame) -> None:
         text = frame.data.decode() if frame.data else ""
@@ -62,7 +66,12 @@ class Hub:
         if room is None:
             room = self.rooms[room_id] = LocalRoom(room_id)
             metrics.ROOMS.set(len(self.rooms))
-            await self.bus.subscribe(room_id, room.handler)
+            try:
+                await self.bus.subscribe(room_id, room.handler)
+            finally:
+                room.subscribed.set_result(None)
+        elif not room.subscribed.done():  # another join is subscribing this node to the room
+            await asyncio.shield(room.subscribed)
         previous = room.current.get(pid)
         room.current[pid] = conn
         try:

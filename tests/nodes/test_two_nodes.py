@@ -265,3 +265,24 @@ async def test_ending_a_session_leaves_no_keys_of_it_in_redis(
     again = await b.joined(room.facilitator, "Fran")
     assert again.welcome is not None and again.welcome["seq"] == 1
     assert a.alive() and b.alive()
+
+
+async def test_members_joining_at_once_on_a_node_new_to_the_room_all_get_their_welcome(
+    redis_server: RedisServer, start_node: StartNode
+) -> None:
+    """The first join of a room on a node subscribes that node to the room's channel; joins
+    arriving meanwhile must wait for that subscription, or their welcome (published through
+    Redis) is lost: found by the benchmark (13-36 of 1,000 joins on the second node, no
+    answer at all)."""
+    a, b = await two_nodes(redis_server, start_node, **FAST)
+    rooms = [await a.create_room(lobby=False) for _ in range(12)]
+    for room in rooms:
+        await a.joined(room.facilitator, "Fran")  # the room lives on node A only
+
+    async def member(room_index: int, n: int) -> dict[str, Any]:
+        client = await b.connect()
+        return await client.join(rooms[room_index].member, f"M{n}")
+
+    # Per room, six members on node B at once: the first subscribes, the others must wait.
+    replies = await asyncio.gather(*(member(r, n) for r in range(len(rooms)) for n in range(6)))
+    assert [reply["type"] for reply in replies] == ["welcome"] * len(replies)

@@ -3,9 +3,10 @@
     python -m bench.baseline --port P
 
 A client sends ``{"type": "join", "room": R}`` and then ``{"type": "chat", "text": ...}``
-messages; every chat is serialized once and sent to every connection in that room (the sender
-included, as Hearth does) with ``websockets.broadcast``. No auth, no validation beyond what the
-protocol needs: this is what Hearth's fan-out is compared against. Loopback only.
+messages; every chat is serialized once (compact JSON, as Hearth's frames are) and sent to every
+connection in that room (the sender included, as Hearth does) with ``websockets.broadcast``.
+No auth, no validation beyond what the protocol needs: this is what Hearth's fan-out is
+compared against. Loopback only.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ async def handler(ws: ServerConnection) -> None:
             except ValueError:
                 continue
             if isinstance(msg, dict) and msg.get("type") == "chat":
-                frame = json.dumps({"type": "chat", "text": str(msg.get("text", ""))})
+                frame = json.dumps({"type": "chat", "text": str(msg.get("text", ""))}, separators=(",", ":"))
                 websockets.broadcast(members, frame)
     except websockets.ConnectionClosed:
         pass

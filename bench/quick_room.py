@@ -33,6 +33,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_seconds() -> float:
+    """User + nice + system CPU time of the whole machine, all cores (Linux /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    return (int(fields[1]) + int(fields[2]) + int(fields[3])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process (Linux /proc), in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise ValueError(f"no VmRSS for process {pid}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank); NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,7 +97,9 @@ async def run(people: int, messages: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as data:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", data],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             await wait_ready(base, time.monotonic() + 20)
@@ -115,8 +141,9 @@ async def run(people: int, messages: int) -> dict[str, float]:
 
             start = time.perf_counter()
             server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
-            await asyncio.gather(*(reader(i, ws) for i, ws in enumerate(sockets)),
-                                 *(sender(ws) for ws in sockets))
+            await asyncio.gather(
+                *(reader(i, ws) for i, ws in enumerate(sockets)), *(sender(ws) for ws in sockets)
+            )
             elapsed = time.perf_counter() - start
             server_cpu = cpu_seconds(proc.pid) - server_cpu
             client_cpu = time.process_time() - client_cpu

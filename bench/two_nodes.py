@@ -34,14 +34,14 @@ from dataclasses import dataclass
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.quick_room import cpu_seconds, free_port, recv_type, wait_ready
+from bench.quick_room import cpu_seconds, free_port, percentile, recv_type, wait_ready
 
 SECRET = "b" * 40
 SCENARIO_TIMEOUT = 120.0  # one layout and mode, joins included
-NODE_ENV = {
+NODE_ENV = {  # rate limits and outboxes raised so the limiter is not what is measured (also bench/)
     "HEARTH_SECRET": SECRET,
-    "HEARTH_RATE_PER_SECOND": "100000",
-    "HEARTH_RATE_BURST": "100000",
+    "HEARTH_RATE_PER_SECOND": "1000000",
+    "HEARTH_RATE_BURST": "1000000",
     "HEARTH_OUTBOX_SIZE": "100000",
     "HEARTH_LOG_LEVEL": "warning",
 }
@@ -64,9 +64,21 @@ def redis_server(directory: str) -> Iterator[tuple[str, int]]:
         raise SystemExit("redis-server is missing: apt-get install -y --no-install-recommends redis-server")
     port = free_port()
     process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", directory],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            directory,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
@@ -91,15 +103,37 @@ async def start_nodes(count: int, store: str | None, data: str) -> list[Node]:
     nodes = []
     for index in range(count):
         port = free_port()
-        command = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--data-dir", os.path.join(data, f"node{index}")]
+        command = [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            os.path.join(data, f"node{index}"),
+        ]
         if store is not None:
             command += ["--store", store]
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")} | NODE_ENV
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(os.path.join(data, f"node{index}.log"), "wb") as log:  # the child keeps its own copy
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
         nodes.append(Node(process, port))
-    for node in nodes:
-        await wait_ready(node.base, time.monotonic() + 30)
+    try:
+        for index, node in enumerate(nodes):
+            try:
+                await wait_ready(node.base, time.monotonic() + 30)
+            except SystemExit:
+                with open(os.path.join(data, f"node{index}.log"), "rb") as log:
+                    tail = log.read()[-2000:].decode(errors="replace")
+                raise RuntimeError(
+                    f"node {index} did not start (exit code {node.process.poll()}):\n{tail}"
+                ) from None
+    except BaseException:
+        stop_nodes(nodes)
+        raise
     return nodes
 
 
@@ -122,13 +156,9 @@ async def drain(ws: ClientConnection, quiet: float = 0.2) -> None:
             return
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def run_room(nodes: list[Node], people: int, messages: int, rate: float, cpu_pids: list[int],
-                   redis_pid: int | None) -> dict[str, float]:
+async def run_room(
+    nodes: list[Node], people: int, messages: int, rate: float, cpu_pids: list[int], redis_pid: int | None
+) -> dict[str, float]:
     """One room, participants dealt round-robin over ``nodes``; every participant sends
     ``messages`` chats (``rate`` per second each, or as fast as possible when 0)."""
     async with httpx.AsyncClient(trust_env=False) as client:
@@ -171,8 +201,9 @@ async def run_room(nodes: list[Node], people: int, messages: int, rate: float, c
     redis_cpu = cpu_seconds(redis_pid) if redis_pid else 0.0
     client_cpu = time.process_time()
     start = time.perf_counter()
-    await asyncio.gather(*(reader(i, ws) for i, ws in enumerate(sockets)),
-                         *(sender(i, ws) for i, ws in enumerate(sockets)))
+    await asyncio.gather(
+        *(reader(i, ws) for i, ws in enumerate(sockets)), *(sender(i, ws) for i, ws in enumerate(sockets))
+    )
     elapsed = time.perf_counter() - start
     server_cpu = sum(cpu_seconds(pid) for pid in cpu_pids) - server_cpu
     redis_cpu = (cpu_seconds(redis_pid) - redis_cpu) if redis_pid else 0.0
@@ -193,8 +224,15 @@ async def run_room(nodes: list[Node], people: int, messages: int, rate: float, c
     }
 
 
-async def layout(name: str, node_count: int, redis: tuple[str, int] | None, people: int, messages: int,
-                 paced_rate: float, paced_messages: int) -> list[dict[str, object]]:
+async def layout(
+    name: str,
+    node_count: int,
+    redis: tuple[str, int] | None,
+    people: int,
+    messages: int,
+    paced_rate: float,
+    paced_messages: int,
+) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as data:
         nodes = await start_nodes(node_count, redis[0] if redis else None, data)
@@ -205,16 +243,25 @@ async def layout(name: str, node_count: int, redis: tuple[str, int] | None, peop
                 result = await asyncio.wait_for(
                     run_room(nodes, people, count, rate, pids, redis_pid), SCENARIO_TIMEOUT
                 )
-                rows.append({"layout": name, "mode": mode, "messages_each": count,
-                             "rate_each": rate or None, **result})
+                rows.append(
+                    {
+                        "layout": name,
+                        "mode": mode,
+                        "messages_each": count,
+                        "rate_each": rate or None,
+                        **result,
+                    }
+                )
         finally:
             stop_nodes(nodes)
     return rows
 
 
 def table(rows: list[dict[str, object]]) -> str:
-    head = ("| layout | mode | deliveries | delivered/s | latency p50 ms | latency p99 ms "
-            "| node CPU µs/delivery | redis CPU µs/delivery | node CPU share | client CPU share |")
+    head = (
+        "| layout | mode | deliveries | delivered/s | latency p50 ms | latency p99 ms "
+        "| node CPU µs/delivery | redis CPU µs/delivery | node CPU share | client CPU share |"
+    )
     lines = [head, "|" + "---|" * 10]
     for r in rows:
         lines.append(

@@ -1,26 +1,130 @@
-"""Smoke test of ``python -m bench --quick``: it runs, and reports both targets and scenarios.
+"""The benchmark: the lean websocket client's framing, and a smoke run of ``python -m bench --quick``.
 
-No timing assertions: figures on shared machines are noise; only that something was delivered.
+No timing assertions: figures on shared machines are noise; only that every scenario ran on
+every target, delivered chat and counted its joins.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
+from bench.wsclient import OP_PONG, WS_GUID, Stats, WsClient, encode_frame
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_client_frame(data: bytes) -> Frame:
+    """A masked client frame, read by the ``websockets`` library's own parser."""
+    reader = StreamReader()
+    reader.feed_data(data)
+    parser = Frame.parse(reader.read_exact, mask=True)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame: Frame = done.value
+        return frame
+    raise AssertionError("incomplete frame")
+
+
+def server_frame(opcode: Opcode, payload: bytes, fin: bool = True) -> bytes:
+    return Frame(opcode, payload, fin=fin).serialize(mask=False)
+
+
+class Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_client_frames_are_masked_and_sized_right() -> None:
+    for size in (0, 5, 125, 126, 65535, 65536, 70_000):
+        payload = bytes(i % 251 for i in range(size))
+        frame = parse_client_frame(encode_frame(payload))
+        assert (frame.opcode, frame.fin, frame.data) == (Opcode.TEXT, True, payload)
+    assert parse_client_frame(encode_frame(b"x", OP_PONG)).opcode == Opcode.PONG
+
+
+async def test_client_parses_server_frames_in_any_chunking() -> None:
+    stats = Stats()
+    client = WsClient("127.0.0.1", 1, "/ws", stats)
+    transport = Transport()
+    client.connection_made(transport)
+    accept = base64.b64encode(hashlib.sha1(client.key + WS_GUID).digest())
+    upgrade = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "
+        + accept
+        + b"\r\n\r\n"
+    )
+    stats.reset(since=1000.0)
+
+    def chat(sent: float, pad: int) -> bytes:
+        message = {"id": "m1", "name": "p1", "text": f"{sent:.6f}", "pad": "x" * pad}
+        return json.dumps({"type": "chat", "message": message}, separators=(",", ":")).encode()
+
+    welcome = json.dumps({"type": "welcome", "pad": "y" * 70_000}).encode()  # a 64-bit length
+    stream = (
+        upgrade
+        + server_frame(Opcode.TEXT, chat(2000.0, 0))  # 7-bit length
+        + server_frame(Opcode.TEXT, chat(2000.0, 300))  # 16-bit length
+        + server_frame(Opcode.TEXT, chat(999.0, 0))  # sent before the step: stale
+        + server_frame(Opcode.PING, b"hi")
+        + server_frame(Opcode.TEXT, chat(2000.0, 0)[:20], fin=False)  # fragmented
+        + Frame(Opcode.CONT, chat(2000.0, 0)[20:], fin=True).serialize(mask=False)
+        + server_frame(Opcode.TEXT, welcome)
+    )
+    waiter = asyncio.ensure_future(client.expect(frozenset({"welcome"}), 5))
+    await asyncio.sleep(0)
+    for at in range(0, len(stream), 7):  # fed in small pieces: frames split anywhere
+        client.data_received(stream[at : at + 7])
+    message, _ = await waiter
+    assert message["type"] == "welcome"
+    assert client.upgraded.done() and client.is_open
+    assert (stats.delivered, stats.stale, sum(stats.histogram)) == (3, 1, 3)
+    sent = bytes(transport.written).split(b"\r\n\r\n", 1)[1]  # after the upgrade request
+    pong = parse_client_frame(sent)
+    assert (pong.opcode, pong.data) == (Opcode.PONG, b"hi")
+
+    transport.written.clear()
+    client.data_received(server_frame(Opcode.CLOSE, (1000).to_bytes(2, "big")))
+    assert parse_client_frame(bytes(transport.written)).opcode == Opcode.CLOSE
+    assert transport.closed and client.close_code == 1000
 
 
 def test_bench_quick(tmp_path: Path) -> None:
     out = tmp_path / "x.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = json.loads(out.read_text())["results"]
-    seen = {(row["target"], row["scenario"]) for row in rows}
-    assert seen == {(t, s) for t in ("baseline", "hearth") for s in ("S1", "S2")}
-    assert all(row["delivered"] > 0 for row in rows)
+    report = json.loads(out.read_text())
+    assert report["errors"] == []
+    rows = {(row["scenario"], row["target"]): row for row in report["results"]}
+    expected = {(s, t) for s in ("S1", "S2", "S3", "S4") for t in ("baseline", "hearth")}
+    expected |= {("S5", "hearth-redis-1"), ("S5", "hearth-redis-2")}
+    assert set(rows) == expected
+    for (scenario, _), row in rows.items():
+        if scenario in ("S1", "S2", "S5"):
+            assert row["delivered"] > 0 and row["steps"]
+            assert all(step["delivered"] > 0 for step in row["steps"])
+        else:
+            assert row["joined"] == row["planned"] > 0

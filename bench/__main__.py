@@ -1,6 +1,7 @@
 """Hearth against the raw-websockets floor, side by side in one run (issue 6).
 
     python -m bench [--quick] [--scenarios S1,S2,S3,S4,S5] [--load-procs N] [--out bench-results.json]
+                    [--profile DIR]
 
 Targets: the floor (``python -m bench.baseline``: raw ``websockets``, ``websockets.broadcast``,
 serialize once) and Hearth (``python -m server.cli serve``, its rate limits and outbox raised
@@ -34,7 +35,9 @@ import signal
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
+from bench.profile import py_spy
 from bench.quick_room import machine_cpu_seconds
 from bench.report import steps_table, tables
 from bench.scenarios import Row, make_plan, run_scenario
@@ -56,8 +59,10 @@ def raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def bench(names: list[str], quick: bool, load_procs: int | None) -> tuple[list[Row], list[str]]:
-    plan = make_plan(quick, load_procs)
+async def bench(
+    names: list[str], quick: bool, load_procs: int | None, profile_dir: Path | None = None
+) -> tuple[list[Row], list[str]]:
+    plan = make_plan(quick, load_procs, profile_dir)
     rows: list[Row] = []
     errors: list[str] = []
     for name in names:
@@ -79,6 +84,10 @@ def main() -> None:
         "--load-procs", type=int, default=None, help="load processes (default 2; 1 with --quick)"
     )
     parser.add_argument("--out", default="bench-results.json", help="where to write the JSON results")
+    parser.add_argument(
+        "--profile", type=Path, default=None, metavar="DIR",
+        help="py-spy profiles of every server in S1, S2 and S5 (fixed step, and a step at the max) into DIR",
+    )  # fmt: skip
     args = parser.parse_args()
     names = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
     unknown = sorted(set(names) - set(SCENARIOS))
@@ -94,7 +103,9 @@ def main() -> None:
               file=sys.stderr, flush=True)  # fmt: skip
     started = time.perf_counter()
     try:
-        rows, errors = asyncio.run(bench(names, args.quick, args.load_procs))
+        if args.profile is not None:
+            py_spy()  # fail now, not after minutes of benchmark
+        rows, errors = asyncio.run(bench(names, args.quick, args.load_procs, args.profile))
     except KeyboardInterrupt:  # asyncio.run has cancelled the scenario: its processes are stopped
         raise SystemExit("interrupted") from None
     wall = time.perf_counter() - started

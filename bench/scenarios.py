@@ -24,6 +24,7 @@ import asyncio
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.driver import (
     JoinResult,
@@ -40,6 +41,7 @@ from bench.driver import (
     traffic_step,
     wait_idle,
 )
+from bench.profile import profiled
 from bench.two_nodes import redis_server
 
 MIB = 1024 * 1024
@@ -74,11 +76,13 @@ class Plan:
     s5_start: float
     s5_max_steps: int
     scenario_timeout: float
+    profile_dir: Path | None = None  # py-spy profiles of the fixed step and of a step at the max
 
 
-def make_plan(quick: bool, load_procs: int | None) -> Plan:
+def make_plan(quick: bool, load_procs: int | None, profile_dir: Path | None = None) -> Plan:
     if quick:
         return Plan(
+            profile_dir=profile_dir,
             quick=True,
             load_procs=load_procs or 1,
             step_seconds=0.6,
@@ -101,6 +105,7 @@ def make_plan(quick: bool, load_procs: int | None) -> Plan:
             scenario_timeout=60,
         )
     return Plan(
+        profile_dir=profile_dir,
         quick=False,
         load_procs=load_procs or 2,
         step_seconds=2.5,
@@ -261,11 +266,21 @@ async def fanout(
             rss_per_connection_kib=(rss_after - rss_before) / connections / 1024,
             fixed=None,
         )
+        label = f"{scenario}-{target.name}"
         if fixed:
-            row.fixed = await traffic_step(procs, target, plan.fixed_rate, shape.size, plan.fixed_seconds)
+            async with profiled(target.pids, plan.profile_dir, f"{label}-fixed", plan.fixed_seconds):
+                row.fixed = await traffic_step(procs, target, plan.fixed_rate, shape.size, plan.fixed_seconds)
         row.steps, limit_found = await search(procs, target, shape.size, start, max_steps, plan)
-    passing = [step.delivered_per_second for step in row.steps if step.passed]
-    row.max_delivered_per_second = max(passing, default=None)
+        passing = [step for step in row.steps if step.passed]
+        if plan.profile_dir is not None and passing:  # one more step at the best passing offer
+            top = max(passing, key=lambda step: step.delivered_per_second)
+            await wait_idle(target, 15)
+            async with profiled(target.pids, plan.profile_dir, f"{label}-max", plan.step_seconds):
+                await traffic_step(
+                    procs, target, top.offered_deliveries_per_second, shape.size, plan.step_seconds
+                )
+    passing_rates = [step.delivered_per_second for step in row.steps if step.passed]
+    row.max_delivered_per_second = max(passing_rates, default=None)
     row.max_is_lower_bound = not limit_found
     row.delivered = sum(step.delivered for step in row.steps) + (row.fixed.delivered if row.fixed else 0)
     return row

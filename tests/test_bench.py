@@ -108,8 +108,9 @@ async def test_client_parses_server_frames_in_any_chunking() -> None:
 
 def test_bench_quick(tmp_path: Path) -> None:
     out = tmp_path / "x.json"
+    profiles = tmp_path / "profiles"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out), "--profile", str(profiles)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -128,3 +129,11 @@ def test_bench_quick(tmp_path: Path) -> None:
             assert all(step["delivered"] > 0 for step in row["steps"])
         else:
             assert row["joined"] == row["planned"] > 0
+    # py-spy sampled every server of the traffic scenarios: raw stacks and a summary of them
+    for scenario in ("S1", "S2"):
+        for target in ("baseline", "hearth"):
+            for step in ("fixed", "max"):
+                top = (profiles / f"{scenario}-{target}-{step}-top.txt").read_text()
+                assert int(top.split()[0]) > 0, top  # "N busy samples ..."
+                assert (profiles / f"{scenario}-{target}-{step}.txt").stat().st_size > 0
+    assert (profiles / "S5-hearth-redis-2-max-node2-top.txt").exists()

@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 RATE = 250  # samples per second
-IDLE = ("select (selectors.py", "poll (selectors.py")
 
 
 def py_spy() -> str:
@@ -60,6 +59,12 @@ async def profiled(
                 path.with_name(path.stem + "-top.txt").write_text(summary(path.read_text()))
 
 
+def _idle(frame: str) -> bool:
+    """The event loop waiting in its selector (``EpollSelector.select (selectors.py:468)``)."""
+    name, _, where = frame.partition(" (")
+    return where.startswith("selectors.py") and name.endswith((".select", ".poll"))
+
+
 def summary(raw: str, rows: int = 40) -> str:
     """The frames with the most samples in py-spy's raw output (``frame;frame;... count`` lines)."""
     own: collections.Counter[str] = collections.Counter()
@@ -70,7 +75,7 @@ def summary(raw: str, rows: int = 40) -> str:
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
-        if frames[-1].startswith(IDLE):
+        if _idle(frames[-1]):
             continue
         n = int(count)
         total += n

@@ -275,10 +275,9 @@ async def fanout(
         if plan.profile_dir is not None and passing:  # one more step at the best passing offer
             top = max(passing, key=lambda step: step.delivered_per_second)
             await wait_idle(target, 15)
-            async with profiled(target.pids, plan.profile_dir, f"{label}-max", plan.step_seconds):
-                await traffic_step(
-                    procs, target, top.offered_deliveries_per_second, shape.size, plan.step_seconds
-                )
+            seconds = 2 * plan.step_seconds  # longer than a search step: more samples
+            async with profiled(target.pids, plan.profile_dir, f"{label}-max", seconds):
+                await traffic_step(procs, target, top.offered_deliveries_per_second, shape.size, seconds)
     passing_rates = [step.delivered_per_second for step in row.steps if step.passed]
     row.max_delivered_per_second = max(passing_rates, default=None)
     row.max_is_lower_bound = not limit_found

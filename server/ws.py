@@ -61,7 +61,20 @@ class SocketEndpoint:
         metrics.CONNECTIONS.inc()
         try:
             if await _handshake(conn, node):
-                await _serve(conn, node)
+                # Read in this task (one suspended frame less per socket than a helper): the
+                # close frame we send, or the peer going, ends the reading with a disconnect;
+                # only a peer that reads nothing (4011) is cut off by cancelling this task.
+                settings = node.settings
+                ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
+                signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
+                task = conn.reader = asyncio.current_task()
+                try:
+                    await _read(conn, node, ordinary, signals, Strikes(settings.rate_strikes))
+                except asyncio.CancelledError:
+                    if task is None or not conn.stopped.done() or task.uncancel() > 0:
+                        raise  # not (only) the connection's own cut-off
+                finally:
+                    conn.reader = None
         finally:
             metrics.CONNECTIONS.dec()
             await _finish(conn, node)
@@ -100,23 +113,6 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             log.exception("internal error during join", extra={"conn": conn.conn_id})
             _refuse(conn, "internal", "something went wrong on our side", msg.id, CLOSE_INTERNAL)
             return False
-
-
-async def _serve(conn: Connection, node: Node) -> None:
-    settings = node.settings
-    ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
-    signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
-    strikes = Strikes(settings.rate_strikes)
-    # Read in this task: the close frame we send, or the peer going, ends the reading with a
-    # disconnect; only a peer that reads nothing (4011) is cut off by cancelling this task.
-    task = conn.reader = asyncio.current_task()
-    try:
-        await _read(conn, node, ordinary, signals, strikes)
-    except asyncio.CancelledError:
-        if task is None or not conn.stopped.done() or task.uncancel() > 0:
-            raise  # not (only) the connection's own cut-off
-    finally:
-        conn.reader = None
 
 
 async def _read(

@@ -1,13 +1,16 @@
-"""Live room state in Redis, shared by every node: optimistic transactions, one order of frames.
+"""Live room state in Redis, shared by every node: optimistic compare-and-set, one order of frames.
 
-``apply`` WATCHes the room's key, reads the state, runs the pure step, and then writes the new
-state *and publishes its frames in the same MULTI/EXEC*. Redis runs transactions one at a time,
-and the WATCH makes a transaction fail if anyone wrote the key since it was read; so each
-successful transaction starts from the state the previous one wrote, and its PUBLISH reaches
-every subscriber after the previous one's. That is how ``seq`` stays one order for everyone: every
-node, this one included, receives a room's frames from Redis in exactly the order the states were
-written. (Delivering local frames first would let a node see a later ``seq`` before an earlier
-one from another node.)
+``apply`` reads the room's key (GET), runs the pure step, and then runs one script (EVALSHA)
+that writes the new state *and publishes its frames* only if the key still holds the bytes it
+read. Redis runs scripts one at a time, and the comparison makes the write fail if anyone wrote
+the key since it was read; so each successful write starts from the state the previous one
+wrote, and its PUBLISH reaches every subscriber after the previous one's. (Equal bytes are an
+equal state, so an A-B-A change in between is harmless.) Two round trips per command, no
+connection held between them; WATCH/MULTI/EXEC took three and pinned a connection.
+
+That is how ``seq`` stays one order for everyone: every node, this one included, receives a
+room's frames from Redis in exactly the order the states were written. (Delivering local
+frames first would let a node see a later ``seq`` before an earlier one from another node.)
 
 A conflict re-runs the step on the fresh state after a short random sleep. Within one node,
 applies to one room wait for each other on a local lock, so only other nodes cause conflicts.
@@ -15,25 +18,22 @@ applies to one room wait for each other on a local lock, so only other nodes cau
 The chat is not in the state key: a session's messages are a list of their own,
 ``hearth:chat:{room}``, and the state records only how many entries it has. ``apply`` reads the
 state alone and gives the step a ``ChatLog`` without its history; a chat message is RPUSHed in
-the transaction that writes the state, so a command costs the same however long the chat is.
+the script that writes the state, so a command costs the same however long the chat is.
 A step that reads the history (``delete_chat``) raises ``ChatNotLoaded``: it is run again on the
 state read with the list. A deletion overwrites its entry with an empty one (LSET), so positions
-never move. The WATCH on the state key covers the list too: every write of the list writes the
-state in the same transaction.
+never move. The comparison on the state key covers the list too: every write of the list
+writes the state in the same script.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from typing import cast
 
 import msgspec
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.exceptions import WatchError
 
 from rooms.backends.base import Frame, Step, StoreUnavailable
 from rooms.backends.redis_common import (
@@ -65,6 +65,40 @@ for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return live
+"""
+
+# The write of ``apply``: only if the state key still holds what was read (ARGV[1] '1' and the
+# bytes in ARGV[2]; '0': it was absent). Then: ARGV[3] the new state ('' deletes the room's
+# keys), ARGV[4] TTL ms, ARGV[5] room id, ARGV[6] channel, ARGV[7] envelope ('' publishes
+# nothing), ARGV[8] '1' to rewrite the chat list whole, ARGV[9] the number n of deleted
+# positions, then n positions, then the entries to append. Returns 1 if written, 0 if not.
+# Deleted entries are overwritten first: if the list lost them (evicted), the script fails
+# before anything else is written.
+_WRITE = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+local ttl = tonumber(ARGV[4])
+if ARGV[3] == '' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SREM', KEYS[3], ARGV[5])
+else
+  local deleted = tonumber(ARGV[9])
+  if ARGV[8] == '1' then
+    redis.call('DEL', KEYS[2])
+  else
+    for i = 10, 9 + deleted do redis.call('LSET', KEYS[2], ARGV[i], '') end
+  end
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
+  for i = 10 + deleted, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('SADD', KEYS[3], ARGV[5])
+end
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
+return 1
 """
 
 
@@ -117,6 +151,7 @@ class RedisLiveStore:
         self._message_encoder = msgspec.msgpack.Encoder()
         self._message_decoder = msgspec.msgpack.Decoder(ChatMessage)
         self._live_rooms = client.register_script(_LIVE_ROOMS)
+        self._write = client.register_script(_WRITE)
         self._locks: dict[str, _RoomLock] = {}
 
     async def open(self) -> None:
@@ -185,50 +220,41 @@ class RedisLiveStore:
     ) -> list[Delivery]:
         with_chat = False
         for attempt in range(MAX_ATTEMPTS):
-            pipe = self._client.pipeline(transaction=True)
+            data, state = await self._read(room_id, with_chat)
             try:
-                state = await self._watch(pipe, room_id, with_chat)
-                try:
-                    new, deliveries = step(state)
-                except ChatNotLoaded:
-                    if with_chat:
-                        raise
-                    with_chat = True  # the step reads the chat history: read it, and run it again
-                    continue
-                frames = encode(deliveries)
-                if await self._commit(pipe, room_id, state, new, frames):
-                    return deliveries
-            finally:
-                # UNWATCH if still watching and give the connection back; a broken connection is
-                # dropped by the pool, and must not hide the exception of the step.
-                with contextlib.suppress(*UNREACHABLE):
-                    await pipe.aclose()
+                new, deliveries = step(state)
+            except ChatNotLoaded:
+                if with_chat:
+                    raise
+                with_chat = True  # the step reads the chat history: read it, and run it again
+                continue
+            frames = encode(deliveries)
+            if await self._commit(room_id, data, state, new, frames):
+                return deliveries
             await asyncio.sleep(random.uniform(0, min(_MAX_CONFLICT_SLEEP, 0.0005 * 2**attempt)))
         raise TooMuchContention(f"room changed under {MAX_ATTEMPTS} attempts in a row")
 
-    async def _watch(self, pipe: Pipeline, room_id: str, with_chat: bool) -> RoomState | None:
-        """WATCH and read the state; with its chat history if ``with_chat``.
+    async def _read(self, room_id: str, with_chat: bool) -> tuple[bytes | None, RoomState | None]:
+        """The state's bytes as stored (what the write compares with) and the state; with its
+        chat history if ``with_chat``.
 
-        The list is read after the state: a writer in between makes EXEC fail (it wrote the state
-        too), and can only have deleted entries the state counts (or, ending the session, all of
-        them), so a refusal computed from that list is the answer the command gets right after
-        that writer: it stands."""
+        The list is read after the state: a writer in between makes the write fail (it wrote
+        the state too), and can only have deleted entries the state counts (or, ending the
+        session, all of them), so a refusal computed from that list is the answer the command
+        gets right after that writer: it stands."""
         key = live_key(room_id)
         try:
-            await pipe.watch(key)
-            data = cast("bytes | None", await pipe.get(key))
+            data = cast("bytes | None", await self._client.get(key))
             if data is None:
-                return None
+                return None, None
             state = self._decoder.decode(data)
             if with_chat and not state.chat.loaded:
                 last = state.chat.total - 1
-                entries = cast("list[bytes]", await pipe.lrange(chat_key(room_id), 0, last))
+                entries = cast("list[bytes]", await self._client.lrange(chat_key(room_id), 0, last))
                 state.chat = self._history(state.chat.total, entries)
-        except WatchError as exc:  # the connection broke while watching
-            raise unavailable(exc.__context__ or exc) from exc
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
-        return state
+        return data, state
 
     def _history(self, total: int, entries: list[bytes]) -> ChatLog:
         """The chat log of a state counting ``total`` entries, from the chat list. Should the list
@@ -238,46 +264,42 @@ class RedisLiveStore:
         return ChatLog(messages + [None] * (total - len(messages)))
 
     async def _commit(
-        self, pipe: Pipeline, room_id: str, old: RoomState | None, new: RoomState | None, frames: list[Frame]
+        self,
+        room_id: str,
+        read: bytes | None,
+        old: RoomState | None,
+        new: RoomState | None,
+        frames: list[Frame],
     ) -> bool:
-        """Write and publish; false when the room changed since it was read (nothing written)."""
-        key = live_key(room_id)
-        pipe.multi()  # type: ignore[no-untyped-call]
+        """Write and publish; false when the room changed since it was read (nothing written).
+
+        A connection lost after the script was sent raises ``StoreUnavailable``, never a retry:
+        the write may have happened."""
+        args: list[bytes | str | int] = ["1" if read is not None else "0", read or b""]
         if new is None:
-            pipe.delete(key, chat_key(room_id))
-            pipe.srem(LIVE_ROOMS_KEY, room_id)
+            args += [b"", self.ttl_ms, room_id]
+            chat: list[bytes | str | int] = ["0", 0]
         else:
-            pipe.set(key, self._encoder.encode(new), px=self.ttl_ms)
-            self._write_chat(pipe, room_id, None if old is None else old.chat, new.chat)
-            pipe.sadd(LIVE_ROOMS_KEY, room_id)
-        if frames:
-            pipe.publish(room_channel(room_id), encode_envelope(self.node_id, room_id, frames))
+            args += [self._encoder.encode(new), self.ttl_ms, room_id]
+            chat = self._chat_args(None if old is None else old.chat, new.chat)
+        envelope = encode_envelope(self.node_id, room_id, frames) if frames else b""
+        args += [room_channel(room_id), envelope, *chat]
         try:
-            await pipe.execute()
-        except WatchError as exc:
-            # redis-py reports a connection lost while watching as a WatchError too; the cause
-            # tells a conflict (retry) from an outage (do not: EXEC may have run).
-            if isinstance(exc.__context__, UNREACHABLE):
-                raise unavailable(exc.__context__) from exc
-            return False
+            written = await self._write(
+                keys=[live_key(room_id), chat_key(room_id), LIVE_ROOMS_KEY], args=args
+            )
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
-        return True
+        return bool(written)
 
-    def _write_chat(self, pipe: Pipeline, room_id: str, read: ChatLog | None, new: ChatLog) -> None:
-        """Queue what turns the chat list from ``read`` into ``new``: usually nothing or one RPUSH,
-        and a PEXPIRE, so that the list expires with the state."""
-        key = chat_key(room_id)
+    def _chat_args(self, read: ChatLog | None, new: ChatLog) -> list[bytes | str | int]:
+        """What turns the chat list from ``read`` into ``new``, as the script's arguments: the
+        rewrite flag, the deleted positions, the entries to append (usually none or one)."""
         changes = None if read is None else new.changes_since(read)
         deleted: list[int]
         if changes is None:  # not grown from what was read (a room's first state): write it whole
-            pipe.delete(key)
-            deleted, added = [], new.entries_from(0)
+            rewrite, deleted, added = "1", [], new.entries_from(0)
         else:
-            deleted, added = changes
-        for position in deleted:
-            pipe.lset(key, position, "")  # the empty entry, _DELETED
-        if added:
-            encode = self._message_encoder.encode
-            pipe.rpush(key, *(_DELETED if entry is None else encode(entry) for entry in added))
-        pipe.pexpire(key, self.ttl_ms)
+            rewrite, (deleted, added) = "0", changes
+        encode = self._message_encoder.encode
+        return [rewrite, len(deleted), *deleted, *(_DELETED if e is None else encode(e) for e in added)]

@@ -15,30 +15,17 @@ from redis.asyncio import Redis
 
 from rooms import commands as c
 from rooms.backends.directory_memory import MemoryDirectory
-from rooms.backends.redis import RedisLiveStore, client_from_url
+from rooms.backends.redis import RedisLiveStore
 from rooms.errors import CommandError
 from rooms.events import ChatDeleted, Delivery
 from rooms.model import ChatMessage, ChatNotLoaded, Role, RoomState
 from rooms.service import RoomService
-from tests.backends.live_helpers import CONFIG, MemoryWorld, Node, RedisWorld, World, encode
+from tests.backends.live_helpers import CONFIG, Node, RedisWorld, World, encode
 from tests.conftest import RedisServer
 
 ROOM = CONFIG.id
 LIVE, CHAT = f"hearth:live:{ROOM}", f"hearth:chat:{ROOM}"
 LIST_COMMANDS = {"lrange", "lindex", "llen", "lpush", "rpush", "lset", "lrem", "ltrim", "lpos", "lmove"}
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
-    made: World
-    if request.param == "redis":
-        made = RedisWorld(request.getfixturevalue("redis_server").url)
-    else:
-        made = MemoryWorld()
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 async def service_on(node: Node) -> RoomService:
@@ -161,13 +148,6 @@ async def test_chats_and_deletions_from_two_nodes_at_once(world: World) -> None:
 # Redis: the chat list next to the state ------------------------------------------------------------
 
 redis_only = pytest.mark.redis
-
-
-@pytest.fixture
-async def client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    made = client_from_url(redis_server.url)
-    yield made
-    await made.aclose()
 
 
 @pytest.fixture

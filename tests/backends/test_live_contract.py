@@ -7,14 +7,11 @@ on one redis-server, as separate processes would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 from rooms.errors import CommandError
 from tests.backends.live_helpers import (
-    MemoryWorld,
-    RedisWorld,
     Seen,
     World,
     encode,
@@ -25,20 +22,6 @@ from tests.backends.live_helpers import (
     increment_by,
     refuse,
 )
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
-    made: World
-    if request.param == "redis":
-        made = RedisWorld(request.getfixturevalue("redis_server").url)
-    else:
-        made = MemoryWorld()
-    try:
-        yield made
-    finally:
-        await made.close()
-
 
 # The store -----------------------------------------------------------------------------------
 

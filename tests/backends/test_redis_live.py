@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from rooms.backends.base import Frame, StoreUnavailable
-from rooms.backends.redis import RedisBus, RedisLiveStore, RedisPresence, client_from_url
+from rooms.backends.redis import RedisBus, RedisLiveStore, RedisPresence
 from rooms.backends.redis_common import Envelope
 from rooms.events import Delivery, RoomLocked
 from rooms.model import ChatLog, ChatMessage, Floor, FloorMode, Participant, Role, RoomState, Seat
@@ -28,13 +28,6 @@ from tests.backends.live_helpers import (
 from tests.conftest import RedisServer, free_port
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    made = client_from_url(redis_server.url)
-    yield made
-    await made.aclose()
 
 
 @pytest.fixture

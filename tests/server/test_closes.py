@@ -14,8 +14,9 @@ import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from rooms.model import Role
+from server.connection import Connection
 from server.tokens import mint_invite
-from tests.server.conftest import SECRET, Running, StartServer, token_of
+from tests.server.conftest import SECRET, Client, Room, Running, StartServer, token_of
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -199,6 +200,21 @@ async def test_end_session_closes_every_socket_4010_lobby_included(server: Runni
 # 4011 --------------------------------------------------------------------------------------------
 
 
+async def member_who_stops_reading(server: Running, room: Room, name: str) -> tuple[Client, Connection]:
+    """A member joined on a socket with a small receive buffer that, after its welcome, reads
+    nothing; and the server's side of it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
+    client = await server.connect(max_queue=1, sock=sock)
+    assert (await client.join(room.member, name))["type"] == "welcome"
+    await client.drain()
+    server_side = server.node.hub.connection(room.id, client.id)
+    assert server_side is not None
+    return client, server_side
+
+
 async def test_a_client_that_stops_reading_is_closed_4011_and_nobody_waits(start_server: StartServer) -> None:
     server = await start_server(
         outbox_size=16,
@@ -208,17 +224,8 @@ async def test_a_client_that_stops_reading_is_closed_4011_and_nobody_waits(start
         slow_close_seconds=15,  # time the test has to start draining once the server gave up
     )
     room, fac, (reader,) = await server.live_room("Reader")
-    # A socket with a small receive buffer that, after its welcome, reads nothing.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
-    slow = await server.connect(max_queue=1, sock=sock)
-    assert (await slow.join(room.member, "Slow"))["type"] == "welcome"
-    await slow.drain()
+    slow, server_side = await member_who_stops_reading(server, room, "Slow")
     await reader.drain()
-    server_side = server.node.hub.connection(room.id, slow.id)
-    assert server_side is not None
 
     text = "y" * 45_000
     sent = 0
@@ -255,16 +262,8 @@ async def test_a_client_that_never_reads_again_is_dropped_after_the_slow_close_t
         slow_close_seconds=1,
     )
     room, fac, (reader,) = await server.live_room("Reader")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
-    stuck = await server.connect(max_queue=1, sock=sock)
-    assert (await stuck.join(room.member, "Stuck"))["type"] == "welcome"
-    await stuck.drain()
+    stuck, server_side = await member_who_stops_reading(server, room, "Stuck")
     await reader.drain()
-    server_side = server.node.hub.connection(room.id, stuck.id)
-    assert server_side is not None
 
     text = "z" * 45_000
     sent = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from importlib.resources import files
 from typing import Any
 
@@ -27,7 +27,7 @@ from server.echo import EchoChecks
 from server.hub import Hub
 from server.node import Node
 from server.upkeep import run_upkeep
-from server.ws import SocketEndpoint
+from server.ws import serve_socket
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -60,6 +60,9 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+SocketApp = Callable[[Scope, Receive, Send], Coroutine[Any, Any, None]]
+
+
 class HearthApp(Starlette):
     """Starlette, with the room socket (``/ws``) answered straight from the ASGI call.
 
@@ -69,16 +72,17 @@ class HearthApp(Starlette):
     of those layers acts on a websocket: the security headers belong to HTTP responses, and the
     socket loop handles its own errors and close codes."""
 
-    def __init__(self, *, socket: SocketEndpoint, **kwargs: Any) -> None:
+    def __init__(self, *, socket: SocketApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.socket = socket
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
+        # Not a coroutine function: it hands the server the coroutine to await, so no frame of
+        # its own stays suspended under every open socket (uvicorn is told: interface "asgi3").
         if scope["type"] == "websocket" and scope["path"] == "/ws":
             scope["app"] = self
-            await self.socket(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
+            return self.socket(scope, receive, send)
+        return super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -124,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=str(files("static"))), name="static"),
     ]
     app = HearthApp(
-        socket=SocketEndpoint(), routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)]
+        socket=serve_socket, routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)]
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(files("web") / "templates"))

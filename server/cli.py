@@ -225,6 +225,7 @@ def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
         app,
         host=settings.host,
         port=settings.port,
+        interface="asgi3",  # HearthApp.__call__ returns the coroutine instead of being one
         ws="websockets-sansio",
         ws_per_message_deflate=False,
         ws_max_size=settings.max_message_bytes,

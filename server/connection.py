@@ -41,8 +41,8 @@ SNAPSHOT = "snapshot"
 
 class Connection:
     __slots__ = (
-        "_drain", "_eager", "admitted", "closing", "conn_id", "node", "outbox", "outbox_size",
-        "pending_ref", "pid", "reader", "receive", "room_id", "send", "seq", "stopped",
+        "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "node", "outbox",
+        "outbox_size", "pending_ref", "pid", "reader", "receive", "room_id", "send", "seq", "stopped",
     )
 
     def __init__(self, send: Send, receive: Receive, node: Node, conn_id: str) -> None:
@@ -61,9 +61,11 @@ class Connection:
         self.outbox: deque[Item] | None = None  # made when something has to wait
         self.outbox_size = node.settings.outbox_size
         self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
-        # Set once nothing more will be written: the close frame went out, a send failed (the
-        # peer is gone), or the writing was stopped.
-        self.stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # True once nothing more will be written: the close frame went out, a send failed (the
+        # peer is gone), or the writing was stopped. A future for it is made only if someone
+        # waits (``wait_stopped``): most sockets never need one.
+        self.stopped = False
+        self._on_stop: asyncio.Future[None] | None = None
         self._drain: asyncio.Task[None] | None = None  # exists while the outbox is not empty
         self.reader: asyncio.Task[Any] | None = None  # the task reading this socket, once joined
 
@@ -110,7 +112,7 @@ class Connection:
         self._enqueue(item)
 
     def _enqueue(self, item: Item) -> None:
-        if self.closing is not None or self.stopped.done():
+        if self.closing is not None or self.stopped:
             return
         seq, text, close, marker = item
         if self._drain is None and self._eager and close is None and not marker:
@@ -134,7 +136,7 @@ class Connection:
             if seq <= self.seq:
                 return  # already part of the welcome/snapshot this client got
             self.seq = seq
-        if not text or self.stopped.done():
+        if not text or self.stopped:
             return
         # a coroutine (``_eager``); no typing.cast here: it is a call per frame
         send: Coroutine[Any, Any, None] = self.send({"type": "websocket.send", "text": text})  # type: ignore[assignment]
@@ -156,7 +158,7 @@ class Connection:
         log.info("closing slow client", extra={"conn": self.conn_id, "code": CLOSE_TOO_SLOW})
 
     def _abort(self) -> None:
-        if self.stopped.done():
+        if self.stopped:
             return  # the close frame went out in time: the reader sees the disconnect
         if self._drain is not None:
             self._drain.cancel()
@@ -167,8 +169,18 @@ class Connection:
     def _stop(self, exc: BaseException | None) -> None:
         if exc is not None:
             log.debug("writer stopped", extra={"conn": self.conn_id, "type": type(exc).__name__})
-        if not self.stopped.done():
-            self.stopped.set_result(None)
+        self.stopped = True
+        if self._on_stop is not None and not self._on_stop.done():
+            self._on_stop.set_result(None)
+
+    async def wait_stopped(self, timeout: float) -> None:
+        """Until the writing stopped (say, the close frame went out), at most ``timeout`` s."""
+        if self.stopped:
+            return
+        if self._on_stop is None:
+            self._on_stop = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._on_stop), timeout)
 
     async def stop(self) -> None:
         """Stop writing for good (the socket is gone or going)."""

@@ -42,42 +42,88 @@ def origin_allowed(headers: Headers, node: Node) -> bool:
     return origin in own or origin in node.settings.allowed_origins
 
 
-class SocketEndpoint:
-    """``/ws`` as a plain ASGI app: every frame in and out is on the hot path, so the loop uses
+async def serve_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    """``/ws`` as a plain ASGI app. Every frame in and out is on the hot path, so the loop uses
     the server's own ``receive``/``send`` instead of Starlette's ``WebSocket`` wrapper (a state
-    check and an extra coroutine per frame; nothing here needs them)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        node: Node = scope["app"].state.node
-        if (await receive())["type"] != "websocket.connect":
+    check and an extra coroutine per frame; nothing here needs them). The reading loop is in this
+    coroutine itself, not a helper: it stays suspended for the whole session of every socket, so
+    each level of nesting is memory per socket."""
+    node: Node = scope["app"].state.node
+    conn = await _open(scope, receive, send, node)
+    if conn is None:
+        return
+    metrics.CONNECTIONS.inc()
+    try:
+        if not await _handshake(conn, node):
             return
-        if not origin_allowed(Headers(scope=scope), node):
-            metrics.ERRORS.labels("forbidden_origin").inc()
-            # before accept: the handshake is refused (403)
-            await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED, "reason": ""})
-            return
-        await send({"type": "websocket.accept"})
-        conn = Connection(send, receive, node, secrets.token_hex(8))
-        metrics.CONNECTIONS.inc()
+        settings = node.settings
+        ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
+        signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
+        strikes = Strikes(settings.rate_strikes)
+        # The close frame we send, or the peer going, ends the reading with a disconnect; only a
+        # peer that reads nothing (4011) is cut off, by cancelling this task.
+        task = conn.reader = asyncio.current_task()
         try:
-            if await _handshake(conn, node):
-                # Read in this task (one suspended frame less per socket than a helper): the
-                # close frame we send, or the peer going, ends the reading with a disconnect;
-                # only a peer that reads nothing (4011) is cut off by cancelling this task.
-                settings = node.settings
-                ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
-                signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
-                task = conn.reader = asyncio.current_task()
+            while conn.closing is None:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    return
                 try:
-                    await _read(conn, node, ordinary, signals, Strikes(settings.rate_strikes))
-                except asyncio.CancelledError:
-                    if task is None or not conn.stopped.done() or task.uncancel() > 0:
-                        raise  # not (only) the connection's own cut-off
-                finally:
-                    conn.reader = None
+                    msg = protocol.decode(_text(message))
+                except protocol.ProtocolError as exc:
+                    metrics.count_in("invalid")
+                    _error(conn, exc.code, exc.message, exc.ref)
+                    if strikes.add():
+                        conn.close_soon(CLOSE_RATE_LIMIT)
+                    continue
+                bucket = signals if isinstance(msg, protocol.SignalMsg) else ordinary
+                if not bucket.take():
+                    _error(conn, "rate_limited", "slow down a little", msg.id)
+                    if strikes.add():
+                        extra = {"conn": conn.conn_id, "code": CLOSE_RATE_LIMIT}
+                        log.info("closing flooding client", extra=extra)
+                        conn.close_soon(CLOSE_RATE_LIMIT)
+                    continue
+                metrics.count_in(type(msg).__struct_config__.tag)  # type: ignore[arg-type]
+                await _handle(conn, node, msg)
+        except asyncio.CancelledError:
+            if task is None or not conn.stopped or task.uncancel() > 0:
+                raise  # not (only) the connection's own cut-off
         finally:
-            metrics.CONNECTIONS.dec()
-            await _finish(conn, node)
+            conn.reader = None
+    finally:
+        metrics.CONNECTIONS.dec()
+        await _finish(conn, node)
+
+
+async def _open(scope: Scope, receive: Receive, send: Send, node: Node) -> Connection | None:
+    """Accept the socket if its origin may connect (else refuse the handshake: 403)."""
+    if (await receive())["type"] != "websocket.connect":
+        return None
+    if not origin_allowed(Headers(scope=scope), node):
+        metrics.ERRORS.labels("forbidden_origin").inc()
+        await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED, "reason": ""})
+        return None
+    await send({"type": "websocket.accept"})
+    return Connection(send, receive, node, secrets.token_hex(8))
+
+
+async def _handle(conn: Connection, node: Node, msg: Any) -> None:
+    """One message of a joined participant: its error, or its ack once handled."""
+    conn.pending_ref = msg.id
+    try:
+        await handle_message(conn, node, msg)
+    except CommandError as exc:
+        _error(conn, exc.code, exc.message, msg.id)
+    except protocol.ProtocolError as exc:
+        _error(conn, exc.code, exc.message, msg.id)
+    except StoreUnavailable:
+        _error(conn, "unavailable", "the room service is unavailable; try again shortly", msg.id)
+    except Exception:
+        log.exception("internal error", extra={"conn": conn.conn_id, "type": type(msg).__name__})
+        _error(conn, "internal", "something went wrong on our side", msg.id)
+    else:
+        conn.acknowledge()
 
 
 async def _handshake(conn: Connection, node: Node) -> bool:
@@ -115,56 +161,13 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             return False
 
 
-async def _read(
-    conn: Connection, node: Node, ordinary: TokenBucket, signals: TokenBucket, strikes: Strikes
-) -> None:
-    receive = conn.receive
-    while conn.closing is None:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        try:
-            msg = protocol.decode(_text(message))
-        except protocol.ProtocolError as exc:
-            metrics.count_in("invalid")
-            _error(conn, exc.code, exc.message, exc.ref)
-            if strikes.add():
-                conn.close_soon(CLOSE_RATE_LIMIT)
-            continue
-        bucket = signals if isinstance(msg, protocol.SignalMsg) else ordinary
-        if not bucket.take():
-            _error(conn, "rate_limited", "slow down a little", msg.id)
-            if strikes.add():
-                log.info("closing flooding client", extra={"conn": conn.conn_id, "code": CLOSE_RATE_LIMIT})
-                conn.close_soon(CLOSE_RATE_LIMIT)
-            continue
-        metrics.count_in(type(msg).__struct_config__.tag)  # type: ignore[arg-type]
-        conn.pending_ref = msg.id
-        try:
-            await handle_message(conn, node, msg)
-        except CommandError as exc:
-            _error(conn, exc.code, exc.message, msg.id)
-            continue
-        except protocol.ProtocolError as exc:
-            _error(conn, exc.code, exc.message, msg.id)
-            continue
-        except StoreUnavailable:
-            _error(conn, "unavailable", "the room service is unavailable; try again shortly", msg.id)
-            continue
-        except Exception:
-            log.exception("internal error", extra={"conn": conn.conn_id, "type": type(msg).__name__})
-            _error(conn, "internal", "something went wrong on our side", msg.id)
-            continue
-        conn.acknowledge()
-
-
 async def _finish(conn: Connection, node: Node) -> None:
     """The socket is gone or going: stop writing, and keep the seat for the grace period
     unless the participant left, was removed, or was replaced by a newer connection."""
-    if not conn.stopped.done():
+    if not conn.stopped:
         if conn.closing is not None:  # let it send what is queued and the close frame
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(conn.stopped), node.settings.slow_close_seconds)
+            with contextlib.suppress(asyncio.CancelledError):
+                await conn.wait_stopped(node.settings.slow_close_seconds)
         await conn.stop()
     if not conn.pid:
         return

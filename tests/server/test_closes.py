@@ -278,7 +278,7 @@ async def test_a_client_that_never_reads_again_is_dropped_after_the_slow_close_t
         "participant_updated", lambda m: m["participant"]["id"] == stuck.id, timeout=15
     )
     assert gone["participant"]["connected"] is False
-    assert server_side.stopped.done()
+    assert server_side.stopped
     assert server.node.hub.connection(room.id, stuck.id) is None
 
 

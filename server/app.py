@@ -68,7 +68,7 @@ class HearthApp(Starlette):
 
     Every participant holds that socket for the whole session and every frame of it is on the
     hot path, so it skips the HTTP middleware stack and the router: that saves a coroutine per
-    frame sent and the suspended frames of each layer for every open socket (≈3 KB each). None
+    frame sent, and the suspended frames of every layer under each open socket (≈3 KB in all). None
     of those layers acts on a websocket: the security headers belong to HTTP responses, and the
     socket loop handles its own errors and close codes."""
 

@@ -1,7 +1,8 @@
 """This node's connections, by room and participant, and the fan-out from the bus into them.
 
-A frame from the bus is decoded to text once and put into each recipient's bounded outbox with
-``put_nowait``: fan-out never awaits a recipient, so a slow client cannot delay the others.
+A frame from the bus is decoded to text once and pushed to each recipient's connection, which
+writes it at once or queues it in its bounded outbox: fan-out never awaits a recipient, so a
+slow client cannot delay the others.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -28,7 +29,13 @@ def free_port() -> int:
         return port
 
 
+R = TypeVar("R", bound="RedisServer")
+
+
 class RedisServer:
+    # How it keeps data: not at all (a subclass may keep an append-only file).
+    PERSISTENCE: tuple[str, ...] = ("--save", "", "--appendonly", "no")
+
     def __init__(self, executable: str, directory: Path, port: int) -> None:
         self.executable = executable
         self.directory = directory
@@ -40,24 +47,13 @@ class RedisServer:
         assert self._process is None, "already running"
         with (self.directory / "redis.log").open("ab") as log:
             self._process = subprocess.Popen(
-                [
-                    self.executable,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.directory),
-                ],
+                [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", *self.PERSISTENCE,
+                 "--dir", str(self.directory)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self._answers_ping():
+        while not self._answers_ping():  # also false while it is still loading a file
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"redis-server did not start on port {self.port}; see {self.directory}/redis.log")
@@ -95,14 +91,19 @@ class RedisServer:
             return False
 
 
-@pytest.fixture
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+def started_redis(kind: type[R], directory: Path) -> Iterator[R]:
+    """A started redis-server of ``kind`` keeping its files in ``directory``, stopped after."""
     executable = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(executable).exists():
         pytest.fail("redis-server is missing: apt-get install -y --no-install-recommends redis-server")
-    server = RedisServer(executable, tmp_path_factory.mktemp("redis"), free_port())
+    server = kind(executable, directory, free_port())
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    yield from started_redis(RedisServer, tmp_path_factory.mktemp("redis"))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from tests.conftest import STARTUP_TIMEOUT, RedisServer, free_port
+from tests.conftest import RedisServer, free_port, started_redis
 from tests.server.conftest import SECRET, TIMEOUT, Client, Room, token_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -167,33 +166,12 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
 class PersistentRedis(RedisServer):
     """A redis-server that keeps everything in an append-only file, fsynced at every write."""
 
-    def start(self) -> None:
-        assert self._process is None, "already running"
-        with (self.directory / "redis.log").open("ab") as log:
-            self._process = subprocess.Popen(
-                [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)],
-                stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self._answers_ping():  # also false while it is still loading the file
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"redis-server did not start on port {self.port}; see {self.directory}/redis.log")
-            time.sleep(0.01)
+    PERSISTENCE = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
 
 
 @pytest.fixture
 def persistent_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersistentRedis]:
-    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(executable).exists():
-        pytest.fail("redis-server is missing: apt-get install -y --no-install-recommends redis-server")
-    server = PersistentRedis(executable, tmp_path_factory.mktemp("redis-aof"), free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from started_redis(PersistentRedis, tmp_path_factory.mktemp("redis-aof"))
 
 
 @pytest.fixture

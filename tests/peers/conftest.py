@@ -1,8 +1,8 @@
 """Python peers (aiortc) against a real in-process server, on loopback only.
 
 aioice leaves 127.0.0.1 out of its host candidates, so every test here gathers 127.0.0.1 only
-(TESTING.md). ``peers`` makes ``HearthPeer``s and closes them after the test; every wait is
-bounded.
+(TESTING.md). ``peers`` makes ``HearthPeer``s (or a subclass: ``kind=``) and closes them after
+the test; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ MakePeer = Callable[..., HearthPeer]
 async def peers() -> AsyncIterator[MakePeer]:
     made: list[HearthPeer] = []
 
-    def make(link: str, name: str, **options: Any) -> HearthPeer:
+    def make(link: str, name: str, kind: type[HearthPeer] = HearthPeer, **options: Any) -> HearthPeer:
         options.setdefault("media", LocalMedia(**SMALL))
-        peer = HearthPeer(link, name, **options)
+        peer = kind(link, name, **options)
         made.append(peer)
         return peer
 

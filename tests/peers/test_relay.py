@@ -17,14 +17,13 @@ every wait is bounded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aioice import stun
@@ -33,11 +32,11 @@ from aiortc.sdp import candidate_from_sdp
 from playwright.async_api import Page
 
 import server.welcome as welcome_module
-from server.peers import HearthPeer, LocalMedia, until
+from server.peers import HearthPeer, until
 from server.tokens import turn_credentials
 from tests.e2e.conftest import People, join_through_screens, room_url, wait_in_room
 from tests.e2e.conftest import frames_rising as browser_frames_rising
-from tests.peers.conftest import SMALL, frames_rising, invite
+from tests.peers.conftest import frames_rising, invite
 from tests.server.conftest import Running, StartServer
 from tests.turn import TurnServer, rest_credential, turn_server
 
@@ -85,18 +84,13 @@ MakePeer = Callable[..., RecordingPeer]
 
 
 @pytest.fixture
-async def make_peer() -> AsyncIterator[MakePeer]:
-    made: list[RecordingPeer] = []
+def make_peer(peers: Callable[..., HearthPeer]) -> MakePeer:
+    """``peers`` (closed after the test), making ``RecordingPeer``s."""
 
     def make(link: str, name: str, kind: type[RecordingPeer] = RecordingPeer) -> RecordingPeer:
-        peer = kind(link, name, media=LocalMedia(width=SMALL["width"], height=SMALL["height"]))
-        made.append(peer)
-        return peer
+        return cast(RecordingPeer, peers(link, name, kind=kind))
 
-    yield make
-    for peer in made:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(peer.close(), 10)
+    return make
 
 
 async def relay_server(start_server: StartServer, turn: TurnServer) -> Running:

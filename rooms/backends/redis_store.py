@@ -181,8 +181,8 @@ class RedisLiveStore:
     async def apply(
         self, room_id: str, step: Step, encode: Callable[[list[Delivery]], list[Frame]]
     ) -> list[Delivery]:
-        """Run ``step`` on the room's state atomically, save the result (``None`` deletes it) and
-        publish the encoded frames of its deliveries on the room's channel, in one transaction.
+        """Run ``step`` on the room's state, and save the result (``None`` deletes it) and publish
+        the encoded frames of its deliveries on the room's channel in one atomic write.
 
         An exception from ``step`` or ``encode`` (a ``CommandError``) propagates unchanged, and
         nothing was written or published."""
@@ -213,7 +213,7 @@ class RedisLiveStore:
     async def ping(self) -> bool:
         return await ping(self._client)
 
-    # The transaction ---------------------------------------------------------------------------
+    # The read and the compare-and-set write ----------------------------------------------------
 
     async def _apply(
         self, room_id: str, step: Step, encode: Callable[[list[Delivery]], list[Frame]]

@@ -16,15 +16,15 @@ RUN groupadd --system --gid 10001 hearth \
  && chmod 700 /data
 
 # Only what the package is built from (no tests, docs or dev extras), installed from the
-# ordinary package index; the build tree is removed afterwards. Every dependency ships wheels
-# for this Python, so no compiler is needed.
+# ordinary package index at the versions CI tested (constraints.txt); the build tree is removed
+# afterwards. Every dependency ships wheels for this Python, so no compiler is needed.
 WORKDIR /tmp/hearth-src
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 COPY server ./server
 COPY rooms ./rooms
 COPY web ./web
 COPY static ./static
-RUN pip install . \
+RUN pip install -c constraints.txt . \
  && rm -rf /tmp/hearth-src
 WORKDIR /data
 

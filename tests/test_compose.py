@@ -348,7 +348,7 @@ def test_dockerfile_builds_a_non_root_image_of_the_package() -> None:
     text = DOCKERFILE.read_text()
     assert instructions[0] == ("FROM", "python:3.11-slim")
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
-    assert re.search(r"pip install \.(\s|$)", runs), "pip install . (without extras)"
+    assert re.search(r"pip install -c constraints\.txt \.(\s|$)", runs), "pip install . (pinned, no extras)"
     assert "[test]" not in text
     for marker in ("index-url", "PIP_INDEX", "PIP_EXTRA_INDEX", "--find-links", "--trusted-host"):
         assert marker.lower() not in text.lower()
@@ -360,9 +360,10 @@ def test_dockerfile_builds_a_non_root_image_of_the_package() -> None:
     assert dockerfile_env()["HEARTH_DATA_DIR"] == "/data"
     assert any(keyword == "VOLUME" and "/data" in rest for keyword, rest in instructions)
     # Every top-level package of pyproject.toml is copied into the build.
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    copied = {rest.split()[0] for keyword, rest in instructions if keyword == "COPY"}
-    assert {package.split(".")[0] for package in packages} | {"pyproject.toml"} <= copied
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = setuptools["packages"]["find"]["include"]
+    copied = {word for keyword, rest in instructions if keyword == "COPY" for word in rest.split()[:-1]}
+    assert {package.split(".")[0] for package in packages} | {"pyproject.toml", "constraints.txt"} <= copied
 
 
 # deploy/Caddyfile

@@ -280,4 +280,4 @@ class RedisBus:
         self._confirmations.clear()
         if pubsub is not None:
             with contextlib.suppress(*UNREACHABLE):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()

@@ -266,11 +266,11 @@ class Settings:
         metadata=_meta(_integer(30, 3600), "lifetime of a connection check's TURN credentials (s)"),
     )
     check_turn_per_link: int = field(
-        default=6,
+        default=20,
         metadata=_meta(_integer(1), "connection-check TURN credentials one invite link gets per minute"),
     )
     check_turn_per_node: int = field(
-        default=120,
+        default=200,
         metadata=_meta(_integer(1), "connection-check TURN credentials one node hands out per minute"),
     )
     check_allow_loopback: bool = field(

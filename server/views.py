@@ -191,7 +191,7 @@ async def metrics_page(request: Request) -> Response:
 
 BUSY_MESSAGE = "The connection check is busy. Please try again in a moment."
 ROOM_BUSY_MESSAGE = "Too many connection checks are running for this room. Please try again in a moment."
-RATE_MESSAGE = "Too many connection checks were started with this link. Please try again in a moment."
+RATE_MESSAGE = "Too many connection checks were started just now. Please try again in a moment."
 
 
 B = TypeVar("B", bound=msgspec.Struct)

@@ -236,7 +236,7 @@ def test_direct_construction_derives_the_rest(tmp_path: Path) -> None:
 def test_connection_check_limits_and_the_loopback_switch(tmp_path: Path) -> None:
     defaults = settings(tmp_path, {})
     assert (defaults.check_max_per_room, defaults.check_turn_ttl) == (2, 120)
-    assert (defaults.check_turn_per_link, defaults.check_turn_per_node) == (6, 120)
+    assert (defaults.check_turn_per_link, defaults.check_turn_per_node) == (20, 200)
     assert defaults.check_allow_loopback is False  # test/dev only
     env = {
         "HEARTH_CHECK_MAX_PER_ROOM": "3",

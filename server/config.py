@@ -90,6 +90,17 @@ def _positive_number(name: str, raw: object) -> float:
     return value
 
 
+def _boolean(name: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = _text(name, raw).lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{_label(name)} must be true or false, not {raw!r}")
+
+
 def _choice(options: tuple[str, ...]) -> Parser:
     def parse(name: str, raw: object) -> str:
         value = _text(name, raw).lower()
@@ -245,6 +256,26 @@ class Settings:
     )
     check_seconds: float = field(
         default=30.0, metadata=_meta(_positive_number, "longest a connection check may run (s)")
+    )
+    check_max_per_room: int = field(
+        default=2,
+        metadata=_meta(_integer(1, 100), "connection checks running at once for one room on one node"),
+    )
+    check_turn_ttl: int = field(
+        default=120,
+        metadata=_meta(_integer(30, 3600), "lifetime of a connection check's TURN credentials (s)"),
+    )
+    check_turn_per_link: int = field(
+        default=20,
+        metadata=_meta(_integer(1), "connection-check TURN credentials one invite link gets per minute"),
+    )
+    check_turn_per_node: int = field(
+        default=200,
+        metadata=_meta(_integer(1), "connection-check TURN credentials one node hands out per minute"),
+    )
+    check_allow_loopback: bool = field(
+        default=False,
+        metadata=_meta(_boolean, "test/dev only: let the connection check reach loopback candidates"),
     )
     link_ttl_days: int = field(default=180, metadata=_meta(_integer(1), "lifetime of invite links (days)"))
     grace_seconds: float = field(default=30.0, metadata=_meta(_positive_number, "reconnect grace (s)"))

@@ -10,13 +10,14 @@ import msgspec
 from msgspec import Meta
 from msgspec.structs import replace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rooms.model import DEFAULT_AGREEMENT, FloorMode, Role, RoomConfig
 from rooms.service import RoomNotFound
 from server import metrics, tokens
-from server.echo import BadOffer, ChecksBusy, EchoChecks
+from server.echo import BadOffer, CheckAccess, CheckRateLimited, ChecksBusy, EchoChecks, link_tag
+from server.echo import log as check_log
 from server.links import new_room_id, room_link, room_links
 from server.node import Node
 
@@ -189,6 +190,8 @@ async def metrics_page(request: Request) -> Response:
 # The connection check (server/echo.py): a browser sends its camera and microphone to an echo peer.
 
 BUSY_MESSAGE = "The connection check is busy. Please try again in a moment."
+ROOM_BUSY_MESSAGE = "Too many connection checks are running for this room. Please try again in a moment."
+RATE_MESSAGE = "Too many connection checks were started just now. Please try again in a moment."
 
 
 B = TypeVar("B", bound=msgspec.Struct)
@@ -228,15 +231,20 @@ async def _check_body(request: Request, kind: type[B], allow_empty: bool = False
         return api_error(400, "bad_message", str(exc).replace("`", "'"))
     except msgspec.DecodeError:
         return api_error(400, "bad_message", "the body must be a JSON object")
+    except RecursionError:  # msgspec gives up on deep nesting (in fields it would skip)
+        return api_error(400, "bad_message", "the body is nested too deeply")
+    except ClientDisconnect:
+        return api_error(400, "bad_message", "the body was cut short")
 
 
-async def _check_room(request: Request, token: str) -> str | JSONResponse:
+async def _check_room(request: Request, token: str) -> CheckAccess | JSONResponse:
     """The room a check may be made for: the token must be an invite that could join it now
     (a member link of the room's current invite version, or a facilitator link)."""
     node = _node(request)
     refusal = api_error(401, "unauthorized", "this link is invalid or has expired")
+    token = token or _bearer(request) or ""
     try:
-        claims = tokens.verify_invite(node.settings.secret, token or _bearer(request) or "")
+        claims = tokens.verify_invite(node.settings.secret, token)
     except tokens.TokenError:
         return refusal
     try:
@@ -245,7 +253,7 @@ async def _check_room(request: Request, token: str) -> str | JSONResponse:
         return refusal
     if claims.role is Role.MEMBER and claims.version != config.invite_version:
         return refusal
-    return claims.room
+    return CheckAccess(claims.room, link_tag(claims.jti or token))
 
 
 def _checks_off(request: Request) -> JSONResponse | None:
@@ -254,16 +262,16 @@ def _checks_off(request: Request) -> JSONResponse | None:
     return None
 
 
-async def _check_request(request: Request, kind: type[C]) -> tuple[C, str] | JSONResponse:
+async def _check_request(request: Request, kind: type[C]) -> tuple[C, CheckAccess] | JSONResponse:
     """A check request's body and room, or the refusal (bad body, bad token, checks off)."""
     body = await _check_body(request, kind)
     if isinstance(body, JSONResponse):
         return body
-    room = await _check_room(request, body.token)
-    if isinstance(room, JSONResponse):
-        return room
+    access = await _check_room(request, body.token)
+    if isinstance(access, JSONResponse):
+        return access
     off = _checks_off(request)
-    return off if off is not None else (body, room)
+    return off if off is not None else (body, access)
 
 
 async def check_config(request: Request) -> Response:
@@ -271,7 +279,14 @@ async def check_config(request: Request) -> Response:
     checked = await _check_request(request, CheckConfigBody)
     if isinstance(checked, JSONResponse):
         return checked
-    return JSONResponse(_checks(request).ice_config(), headers={"cache-control": "no-store"})
+    access = checked[1]
+    try:
+        config = _checks(request).ice_config(access.room, access.link)
+    except CheckRateLimited as limited:
+        response = api_error(429, "rate_limited", RATE_MESSAGE)
+        response.headers["retry-after"] = str(limited.retry_after)
+        return response
+    return JSONResponse(config, headers={"cache-control": "no-store"})
 
 
 async def start_check(request: Request) -> Response:
@@ -279,16 +294,18 @@ async def start_check(request: Request) -> Response:
     checked = await _check_request(request, CheckOfferBody)
     if isinstance(checked, JSONResponse):
         return checked
-    body, room = checked
+    body, access = checked
     try:
-        answer = await _checks(request).start(body.sdp, body.type, room)
+        answer = await _checks(request).start(body.sdp, body.type, access.room)
     except ChecksBusy as busy:
-        response = api_error(429, "busy", BUSY_MESSAGE)
+        response = api_error(429, "busy", ROOM_BUSY_MESSAGE if busy.room else BUSY_MESSAGE)
         response.headers["retry-after"] = str(busy.retry_after)
         return response
     except BadOffer as exc:
         return api_error(400, "bad_message", str(exc))
-    except TimeoutError:
+    except Exception as exc:  # TimeoutError (TURN unreachable) and whatever else setting up fails on
+        # Only the exception's type: aiortc's messages may quote the SDP.
+        check_log.warning("check could not start", extra={"room": access.room, "reason": type(exc).__name__})
         return api_error(503, "unavailable", "the connection check could not start; try again shortly")
     return JSONResponse(answer, headers={"cache-control": "no-store"})
 
@@ -298,9 +315,9 @@ async def end_check(request: Request) -> Response:
     body = await _check_body(request, CheckEndBody, allow_empty=True)
     if isinstance(body, JSONResponse):
         return body
-    room = await _check_room(request, body.token)
-    if isinstance(room, JSONResponse):
-        return room
-    if not await _checks(request).close(request.path_params["check_id"], room):
+    access = await _check_room(request, body.token)
+    if isinstance(access, JSONResponse):
+        return access
+    if not await _checks(request).close(request.path_params["check_id"], access.room):
         return api_error(404, "not_found", "no such connection check (it may have ended already)")
     return Response(status_code=204)

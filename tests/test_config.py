@@ -231,3 +231,30 @@ def test_direct_construction_derives_the_rest(tmp_path: Path) -> None:
     assert s.store == f"sqlite:///{tmp_path}/hearth.db"
     assert s.public_url == "http://127.0.0.1:9001"
     assert SECRET not in repr(s)
+
+
+def test_connection_check_limits_and_the_loopback_switch(tmp_path: Path) -> None:
+    defaults = settings(tmp_path, {})
+    assert (defaults.check_max_per_room, defaults.check_turn_ttl) == (2, 120)
+    assert (defaults.check_turn_per_link, defaults.check_turn_per_node) == (20, 200)
+    assert defaults.check_allow_loopback is False  # test/dev only
+    env = {
+        "HEARTH_CHECK_MAX_PER_ROOM": "3",
+        "HEARTH_CHECK_TURN_TTL": "60",
+        "HEARTH_CHECK_TURN_PER_LINK": "4",
+        "HEARTH_CHECK_TURN_PER_NODE": "50",
+        "HEARTH_CHECK_ALLOW_LOOPBACK": "true",
+    }
+    s = settings(tmp_path, env)
+    assert (s.check_max_per_room, s.check_turn_ttl) == (3, 60)
+    assert (s.check_turn_per_link, s.check_turn_per_node) == (4, 50)
+    assert s.check_allow_loopback is True
+    assert settings(tmp_path, env, check_allow_loopback="off").check_allow_loopback is False
+    for variable, value in [
+        ("HEARTH_CHECK_MAX_PER_ROOM", "0"),
+        ("HEARTH_CHECK_TURN_TTL", "5"),
+        ("HEARTH_CHECK_TURN_PER_LINK", "0"),
+        ("HEARTH_CHECK_ALLOW_LOOPBACK", "maybe"),
+    ]:
+        with pytest.raises(ConfigError, match=variable):
+            settings(tmp_path, {variable: value})

@@ -4,6 +4,10 @@
 (``--use-auth-secret`` with ``secret``) and relays from a small port range on 127.0.0.1 that was
 free when it started. ``--allow-loopback-peers`` is for tests only: production configs deny
 private and loopback peers. ``stop()`` takes it away in the middle of a test (a TURN outage).
+
+``TurnServer(directory, config=SHIPPED_CONFIG)`` runs the shipped ``deploy/turnserver.conf``
+instead (its quotas, realm, peer rules...), overriding on the command line only what a test on
+loopback must change: addresses, ports, the secret, TLS/DTLS off and the files it writes.
 A missing ``turnserver`` fails the test loudly; it is never skipped (``scripts/test`` installs
 coturn). Every wait is bounded.
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 import pytest
 
 TURN_SECRET = "turn-test-secret-" + "y" * 20
+SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "turnserver.conf"
 RELAY_PORTS = 30  # relay ports per server: one allocation per connection (max-bundle)
 STARTUP_SECONDS = 10.0
 
@@ -78,13 +83,21 @@ def rest_credential(secret: str, username: str) -> str:
 
 
 class TurnServer:
-    def __init__(self, directory: Path, secret: str = TURN_SECRET, relay_ports: int = RELAY_PORTS) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        secret: str = TURN_SECRET,
+        relay_ports: int = RELAY_PORTS,
+        *,
+        config: Path | None = None,
+    ) -> None:
         binary = shutil.which("turnserver")
         if binary is None:
             pytest.fail("turnserver is missing: scripts/test installs it (apt-get install coturn)")
         self.binary = binary
         self.directory = directory
         self.secret = secret
+        self.config = config
         self.port = free_udp_port()
         self.min_port = _free_udp_range(relay_ports, avoid=self.port)
         self.max_port = self.min_port + relay_ports - 1
@@ -118,7 +131,7 @@ class TurnServer:
 
     def start(self) -> None:
         assert self.process is None, "already running"
-        command = [
+        command = self._shipped_command() if self.config is not None else [
             self.binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
             f"--listening-port={self.port}", "--use-auth-secret", f"--static-auth-secret={self.secret}",
             "--realm=hearth.test", "--fingerprint", "--no-tls", "--no-dtls", "--no-cli",
@@ -134,6 +147,16 @@ class TurnServer:
         except BaseException:
             self.stop()
             raise
+
+    def _shipped_command(self) -> list[str]:
+        """The shipped config file, with only the loopback test's overrides."""
+        return [
+            self.binary, "-c", str(self.config), "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+            f"--listening-port={self.port}", f"--static-auth-secret={self.secret}", "--no-tls", "--no-dtls",
+            f"--min-port={self.min_port}", f"--max-port={self.max_port}",
+            f"--userdb={self.directory / 'turndb'}", f"--pidfile={self.directory / 'turn.pid'}",
+            f"--log-file={self.log}", "--no-stdout-log",
+        ]  # fmt: skip
 
     def stop(self) -> None:
         process, self.process = self.process, None

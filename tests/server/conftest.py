@@ -292,6 +292,9 @@ StartServer = Callable[..., Awaitable[Running]]
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": data_dir, "secret": SECRET, "host": "127.0.0.1", "port": 0}
+    # Everything runs on loopback here: the connection check's echo peer must be allowed to reach
+    # 127.0.0.1 candidates (test/dev only; tests of the candidate filter turn it off).
+    values["check_allow_loopback"] = True
     values.update(overrides)
     return Settings.from_env({}, **values)
 

@@ -85,19 +85,19 @@ async def test_the_server_peer_uses_no_stun_server_without_turn(server: Running)
 
 async def test_the_server_peer_uses_the_rooms_turn_server_and_policy(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, turn_urls="turn:127.0.0.1:3478", turn_secret="s3cret",
-                             ice_policy="relay", turn_ttl=600)
+                             ice_policy="relay", check_turn_ttl=90)
     echo = EchoChecks(settings, clock=lambda: 1_000_000.0)
-    configuration = echo.rtc_configuration()
+    configuration = echo.rtc_configuration("c0123")
     assert configuration.iceTransportPolicy.value == "relay"
     [ice] = configuration.iceServers or []
     assert ice.urls == ["turn:127.0.0.1:3478"]
-    assert ice.username is not None and ice.username.startswith("1000600:check-")
-    browser = echo.ice_config()
+    assert ice.username == "1000090:check-c0123-echo"  # names the check; lives check_turn_ttl
+    browser = echo.ice_config("ROOM", "f00d")
     assert browser["ice_transport_policy"] == "relay"
-    [server_side] = browser["ice_servers"]
-    assert server_side["urls"] == ["turn:127.0.0.1:3478"]
-    assert server_side["username"].startswith("1000600:check-")
-    assert server_side["username"] != ice.username  # each side its own credentials
+    [browser_side] = browser["ice_servers"]
+    assert browser_side["urls"] == ["turn:127.0.0.1:3478"]
+    assert browser_side["username"] == "1000090:check-ROOM-f00d"  # names the room and the link
+    assert browser_side["username"] != ice.username  # each side its own credentials
 
 
 async def test_a_check_needs_a_valid_invite_token(server: Running) -> None:
@@ -132,7 +132,8 @@ async def test_a_check_needs_a_valid_invite_token(server: Running) -> None:
     assert checks(server).active == 0
 
 
-async def test_a_fifth_concurrent_check_is_refused_until_one_ends(server: Running) -> None:
+async def test_a_fifth_concurrent_check_is_refused_until_one_ends(start_server: StartServer) -> None:
+    server = await start_server(check_max_per_room=4)  # the node's limit, not the room's, is tested
     room = await server.create_room()
     async with server.http() as http:
         async with checks_open(http, room.member, server.settings.check_max) as running:

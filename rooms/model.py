@@ -63,10 +63,14 @@ class RoomConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_participants: int = 12
     crisis_text: str = ""
     invite_version: int = 1
+    # Facilitator links have their own version (token claim ``fv``): raising it revokes them
+    # without touching member links. Rooms stored before it existed read as 1, the version
+    # their facilitator links (which carry no ``fv``) count as.
+    facilitator_version: int = 1
     created_at: float = 0.0
 
     def public(self) -> dict[str, object]:
-        """The room as participants see it (no invite version)."""
+        """The room as participants see it (no link versions)."""
         return {
             "id": self.id,
             "title": self.title,

@@ -129,10 +129,10 @@ async def test_reconnecting_does_not_refill_the_signal_budget(start_server: Star
     server = await start_server(signal_bytes_burst=65536, signal_bytes_per_second=1024)
     room, _fac, (ann, bob) = await server.live_room("Ann", "Bob")
     assert ann.welcome is not None
-    data = {"description": {"type": "offer", "sdp": sdp_of(20000)}}
-    replies = [await ann.request({"type": "signal", "to": bob.id, "data": data}, n) for n in range(4)]
-    assert [r["type"] for r in replies] == ["ack", "ack", "ack", "error"]
-    assert replies[3]["code"] == "rate_limited"
+    data = {"description": {"type": "offer", "sdp": sdp_of(30000)}}  # two fit in the burst
+    replies = [await ann.request({"type": "signal", "to": bob.id, "data": data}, n) for n in range(3)]
+    assert [r["type"] for r in replies] == ["ack", "ack", "error"]
+    assert replies[2]["code"] == "rate_limited"
     ann.abort()
     again = await server.connect()
     welcome = await again.join(room.member, "Ann", resume=ann.welcome["resume"])

@@ -163,7 +163,13 @@ def floor_view(state: RoomState) -> dict[str, object]:
 
 
 def waiting_view(state: RoomState) -> list[dict[str, str]]:
-    return [{"id": s.id, "name": s.person.name} for s in state.waiting()]
+    """The lobby as facilitators see it; ``reason: "after_ban"`` marks people who wait only
+    because someone was banned this session (they came with a shared link)."""
+    return [
+        {"id": s.id, "name": s.person.name, "reason": "after_ban"} if s.held_after_ban
+        else {"id": s.id, "name": s.person.name}
+        for s in state.waiting()
+    ]
 
 
 def speaking_view(state: RoomState) -> dict[str, float]:

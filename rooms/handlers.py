@@ -149,14 +149,17 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
     if len(state.seats) >= state.room.max_participants and not privileged:
         raise CommandError("room_full", "this room is full")
     person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
+    bypass = can(cmd.role, Capability.BYPASS_LOBBY)
+    held = state.lobby_after_ban and cmd.sub is None and not bypass
     state.seats[cmd.actor] = Seat(
-        person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn
+        person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn,
+        held_after_ban=held,
     )
-    if can(cmd.role, Capability.BYPASS_LOBBY):
+    if bypass:
         if state.session is SessionState.IDLE:
             _start_session(state, cmd.session_id, ctx.now)
         _admit(state, cmd.actor)
-    elif state.session is SessionState.LIVE and not state.room.lobby:
+    elif state.session is SessionState.LIVE and not state.room.lobby and not held:
         _admit(state, cmd.actor)
 
 
@@ -413,6 +416,7 @@ def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
     if seat is None or seat.is_facilitator:
         raise CommandError("invalid_target", "nobody with that id can be removed")
     if cmd.ban:
+        state.lobby_after_ban = True  # a shared link would let them straight back in
         if seat.sub is not None:
             state.banned_subs = state.banned_subs | {seat.sub}
         if seat.device is not None:
@@ -450,4 +454,5 @@ def update_room(state: RoomState, cmd: c.UpdateRoom, ctx: Context) -> None:
         ctx.deliveries.append(Delivery(RoomUpdated(room=cmd.config.public())))
         if not cmd.config.lobby:
             for seat in state.waiting():
-                _admit(state, seat.id)
+                if not seat.held_after_ban:  # a ban's hold lasts the session
+                    _admit(state, seat.id)

@@ -63,10 +63,14 @@ class RoomConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_participants: int = 12
     crisis_text: str = ""
     invite_version: int = 1
+    # Facilitator links have their own version (token claim ``fv``): raising it revokes them
+    # without touching member links. Rooms stored before it existed read as 1, the version
+    # their facilitator links (which carry no ``fv``) count as.
+    facilitator_version: int = 1
     created_at: float = 0.0
 
     def public(self) -> dict[str, object]:
-        """The room as participants see it (no invite version)."""
+        """The room as participants see it (no link versions)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -110,6 +114,9 @@ class Seat(msgspec.Struct, frozen=True, kw_only=True):
     resume_gen: int = 0
     denied: bool = False
     conn: str = ""  # the server's id of the socket that holds this seat now
+    # Sent to the lobby only because someone was banned this session and this join had no
+    # personal identity (``sub``) that a ban could hold: the facilitator is told so.
+    held_after_ban: bool = False
 
     @property
     def id(self) -> str:
@@ -280,6 +287,9 @@ class RoomState(msgspec.Struct, kw_only=True):
     locked: bool = False
     banned_subs: frozenset[str] = frozenset()
     banned_devices: frozenset[str] = frozenset()
+    # After any ban, joins without a ``sub`` wait in the lobby for the rest of the session, even
+    # in a room without one: a shared link (and a fresh device id) is all a banned person needs.
+    lobby_after_ban: bool = False
     speaking: dict[str, float] = msgspec.field(default_factory=dict)
     speaking_since: dict[str, float] = msgspec.field(default_factory=dict)
 
@@ -299,6 +309,7 @@ class RoomState(msgspec.Struct, kw_only=True):
             locked=self.locked,
             banned_subs=self.banned_subs,
             banned_devices=self.banned_devices,
+            lobby_after_ban=self.lobby_after_ban,
             speaking=dict(self.speaking),
             speaking_since=dict(self.speaking_since),
         )

@@ -72,6 +72,17 @@ class RoomService:
             self._configs[room_id] = config
         return config
 
+    async def current_config(self, room_id: str) -> RoomConfig:
+        """The definition as the directory holds it now, refreshing this node's copy: what link
+        checks and changes of the definition start from, since another node or ``hearth rooms
+        rotate`` may have just revoked a link."""
+        config = await self.directory.get(room_id)
+        if config is None:
+            self._configs.pop(room_id, None)
+            raise RoomNotFound(room_id)
+        self._configs[room_id] = config
+        return config
+
     async def execute(self, room_id: str, command: Command) -> list[Delivery]:
         """Apply one command to one room. Raises ``CommandError`` (nothing changed) or
         ``StoreUnavailable``."""

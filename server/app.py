@@ -118,6 +118,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/rooms", views.create_room, methods=["POST"]),
         Route("/api/rooms/{room_id}", views.update_room, methods=["PATCH"]),
         Route("/api/rooms/{room_id}/invite", views.rotate_invite, methods=["POST"]),
+        Route("/api/rooms/{room_id}/facilitator-link", views.rotate_facilitator_link, methods=["POST"]),
         Route("/api/check/config", views.check_config, methods=["POST"]),
         Route("/api/check", views.start_check, methods=["POST"]),
         Route("/api/check/{check_id}", views.end_check, methods=["DELETE"]),

@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
+from msgspec.structs import replace
 
 from rooms.backends.base import RoomDirectory, StoreUnavailable
 from rooms.backends.sqlite import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
 from server.config import ConfigError, Settings, flag_name, setting_help
-from server.links import SECONDS_PER_DAY, new_room_id, room_links
+from server.links import SECONDS_PER_DAY, new_room_id, room_link, room_links
 from server.tokens import mint_invite
 
 if TYPE_CHECKING:
@@ -100,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--crisis-text", default="", help="where to find help in a crisis")
     _add_setting_flags(create, [*STORE_SETTINGS, *LINK_SETTINGS])
     create.set_defaults(run=run_rooms_create)
+
+    rotate = rooms.add_parser(
+        "rotate",
+        help="replace a room's member link and/or facilitator link and print the new ones",
+        description="Older links of the rotated kind stop working for new joins (and, for "
+        "facilitator links, for the room API); people already in a session keep their seat.",
+    )
+    rotate.add_argument("room", help="room id")
+    rotate.add_argument("--member", action="store_true", help="replace the member link")
+    rotate.add_argument("--facilitator", action="store_true", help="replace the facilitator link")
+    _add_setting_flags(rotate, [*STORE_SETTINGS, *LINK_SETTINGS])
+    rotate.set_defaults(run=run_rooms_rotate)
 
     listing = rooms.add_parser("list", help="list rooms")
     _add_setting_flags(listing, STORE_SETTINGS)
@@ -271,6 +284,31 @@ def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_rooms_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    if not (args.member or args.facilitator):
+        raise CommandError("say which link to replace: --member, --facilitator, or both", status=2)
+
+    async def work(directory: RoomDirectory) -> RoomConfig:
+        config = await directory.get(args.room)
+        if config is None:
+            raise CommandError(f"no room {args.room!r} in {settings.store}")
+        config = replace(
+            config,
+            invite_version=config.invite_version + int(args.member),
+            facilitator_version=config.facilitator_version + int(args.facilitator),
+        )
+        await directory.update(config)
+        return config
+
+    config = asyncio.run(_with_directory(settings, work))
+    print(f"Room {config.id}: {config.title}")
+    if args.facilitator:
+        print(f"Facilitator link: {room_link(settings, config, Role.FACILITATOR)}")
+    if args.member:
+        print(f"Member link:      {room_link(settings, config, Role.MEMBER)}")
+    return 0
+
+
 def run_rooms_list(settings: Settings, args: argparse.Namespace) -> int:
     rooms = asyncio.run(_with_directory(settings, lambda directory: directory.all()))
     for room in rooms:
@@ -291,6 +329,7 @@ def run_token(settings: Settings, args: argparse.Namespace) -> int:
         ttl_seconds=ttl,
         sub=args.sub,
         name=args.name,
+        facilitator_version=config.facilitator_version,
     )
     print(token)
     return 0

@@ -298,6 +298,20 @@ class Settings:
         default=200.0, metadata=_meta(_positive_number, "signal messages/s")
     )
     signal_burst: int = field(default=600, metadata=_meta(_integer(1), "signal message burst"))
+    signal_bytes_per_second: int = field(
+        default=65536,
+        metadata=_meta(_integer(1024), "signal bytes one participant may send per second (sustained)"),
+    )
+    signal_bytes_burst: int = field(
+        default=1048576,
+        metadata=_meta(_integer(65536), "signal bytes one participant may send at once (burst)"),
+    )
+    max_sdp_chars: int = field(
+        default=32768, metadata=_meta(_integer(1024, 60000), "longest SDP in a signal (characters)")
+    )
+    max_candidate_chars: int = field(
+        default=1024, metadata=_meta(_integer(128, 60000), "longest ICE candidate in a signal (characters)")
+    )
     rate_strikes: int = field(
         default=20, metadata=_meta(_integer(1), "rejected messages within 10 s before close 4008")
     )
@@ -366,6 +380,11 @@ class Settings:
             )
         if self.turn_urls and not self.turn_secret:
             raise ConfigError("HEARTH_TURN_URLS is set but HEARTH_TURN_SECRET is not: set both or neither")
+        if self.signal_bytes_burst < self.max_message_bytes:
+            raise ConfigError(
+                "HEARTH_SIGNAL_BYTES_BURST must be at least HEARTH_MAX_MESSAGE_BYTES, "
+                "or the largest signal a client may send could never be relayed"
+            )
         if self.ice_policy == "relay" and not self.turn_urls:
             raise ConfigError("HEARTH_ICE_POLICY=relay needs a TURN server: set HEARTH_TURN_URLS")
 

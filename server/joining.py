@@ -13,7 +13,6 @@ import secrets
 from rooms import commands as c
 from rooms.backends.base import StoreUnavailable
 from rooms.errors import CommandError
-from rooms.model import Role
 from rooms.service import RoomNotFound
 from server import protocol, tokens
 from server.connection import Connection
@@ -62,12 +61,12 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
             "unauthorized", "this link is invalid or has expired", msg.id, CLOSE_UNAUTHORIZED
         ) from None
     try:
-        config = await node.service.config(claims.room)
+        config = await node.service.current_config(claims.room)  # links may have just been revoked
     except RoomNotFound:
         raise JoinRefused("unauthorized", "this room does not exist", msg.id, CLOSE_NOT_FOUND) from None
     except StoreUnavailable:
         raise _unavailable(msg.id) from None
-    if claims.role is Role.MEMBER and claims.version != config.invite_version:
+    if not claims.current_for(config):
         raise JoinRefused("unauthorized", "this invite link was replaced by a newer one", msg.id,
                           CLOSE_UNAUTHORIZED)
     raw_name = msg.name if msg.name is not None else (claims.name or "")

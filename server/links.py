@@ -36,6 +36,7 @@ def room_link(settings: Settings, config: RoomConfig, role: Role) -> str:
         role=role,
         version=config.invite_version,
         ttl_seconds=settings.link_ttl_days * SECONDS_PER_DAY,
+        facilitator_version=config.facilitator_version,
     )
     return invite_link(settings, config.id, token)
 

@@ -3,12 +3,13 @@ and where this node's participants are (presence)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rooms.backends.base import Presence
 from rooms.service import RoomService
 from server.config import Settings
 from server.hub import Hub
+from server.signals import SignalBudgets
 
 
 @dataclass
@@ -18,3 +19,8 @@ class Node:
     hub: Hub
     presence: Presence
     node_id: str
+    signal_budgets: SignalBudgets = field(init=False)  # per sender, across its reconnects
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        self.signal_budgets = SignalBudgets(settings.signal_bytes_per_second, settings.signal_bytes_burst)

@@ -45,9 +45,51 @@ class ReactMsg(Msg, frozen=True, kw_only=True, tag="react"):
     emoji: Annotated[str, Meta(max_length=16)]
 
 
+# Signal data: exactly the shapes the page (static/js/negotiation.js, rtc.js) and the Python
+# peers (server/peers) send. Optional fields are UNSET when absent, so a relayed signal keeps
+# the fields the sender wrote, and only those. The length caps below are hard ceilings; the
+# configurable, lower ones are checked in ``server.signals``.
+ConnectionTag = Annotated[str, Meta(min_length=1, max_length=64)]
+Unset = msgspec.UnsetType
+UNSET = msgspec.UNSET
+
+
+class SessionDescription(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An ``RTCSessionDescriptionInit`` (``RTCSessionDescription.toJSON()``)."""
+
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str
+
+
+class IceCandidate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An ``RTCIceCandidateInit`` (``RTCIceCandidate.toJSON()``); an empty ``candidate`` is the end
+    of candidates."""
+
+    candidate: str
+    sdpMid: Annotated[str, Meta(max_length=64)] | Unset | None = UNSET
+    sdpMLineIndex: Annotated[int, Meta(ge=0, le=65535)] | Unset | None = UNSET
+    usernameFragment: Annotated[str, Meta(max_length=256)] | Unset | None = UNSET
+
+
+class SignalData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One of ``description``, ``candidate`` (null: end of candidates) or ``hello: true``, with the
+    optional connection tags ``pc`` and ``peer_pc`` (docs/client.md, "Connection tags")."""
+
+    description: SessionDescription | Unset = UNSET
+    candidate: IceCandidate | Unset | None = UNSET
+    hello: Literal[True] | Unset = UNSET
+    pc: ConnectionTag | Unset | None = UNSET
+    peer_pc: ConnectionTag | Unset | None = UNSET
+
+    def __post_init__(self) -> None:
+        given = (self.description is not UNSET) + (self.candidate is not UNSET) + (self.hello is not UNSET)
+        if given != 1:
+            raise ValueError("a signal carries exactly one of 'description', 'candidate' or 'hello'")
+
+
 class SignalMsg(Msg, frozen=True, kw_only=True, tag="signal"):
     to: Target
-    data: dict[str, Any]
+    data: SignalData
 
 
 class MediaMsg(Msg, frozen=True, kw_only=True, tag="media"):

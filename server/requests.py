@@ -14,7 +14,7 @@ from rooms.events import Lobby
 from server import protocol
 from server.connection import Connection
 from server.node import Node
-from server.signals import filter_signal
+from server.signals import check_sizes, filter_signal
 from server.welcome import welcome_for
 
 Handler = Callable[[Connection, Node, Any], Awaitable[None]]
@@ -47,6 +47,7 @@ async def _leave(conn: Connection, node: Node, msg: protocol.LeaveMsg) -> None:
 
 
 async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
+    check_sizes(msg.data, node.settings)  # limits first, before any I/O
     state = await node.service.state(conn.room_id, with_chat=False)
     me = state.seats.get(conn.pid) if state is not None else None
     target = state.seats.get(msg.to) if state is not None else None

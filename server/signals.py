@@ -1,4 +1,20 @@
-"""WebRTC signals: relayed unchanged, except that relay-only mode strips non-relay candidates.
+"""WebRTC signals: the rules for what one participant may relay to another.
+
+- **Shapes.** ``data`` is exactly one of ``{description}``, ``{candidate}`` (null: end of
+  candidates) or ``{hello: true}``, with the optional connection tags ``pc``/``peer_pc``: the
+  types in ``server.protocol`` (``SignalData``) refuse anything else while decoding
+  (``bad_message``), so nothing arbitrary is ever relayed.
+- **Sizes.** An SDP of more than ``max_sdp_chars`` or a candidate of more than
+  ``max_candidate_chars`` is refused (``too_large``), before anything is relayed.
+- **A byte budget per sender.** Message counts alone let one member push tens of megabytes a
+  second at another (600 signals of 60 KB in a burst), more than a home connection drains: the
+  receiver's send queue filled and *the receiver* was closed as too slow (4011). So every
+  participant also has a budget of signal bytes (``signal_bytes_burst`` at once,
+  ``signal_bytes_per_second`` sustained), charged on arrival by the frame's size; a signal over
+  it is refused with ``rate_limited`` (a strike: sustained, 4008), so the sender is cut off and
+  never the victim. The budget is kept per participant on this node, not per socket, so
+  reconnecting does not refill it.
+- **Relay-only mode** strips non-relay candidates (below).
 
 With ``ice_transport_policy: relay`` no member may learn another member's address: trickled
 candidates that are not ``typ relay`` are dropped, and so are such ``a=candidate`` lines inside
@@ -12,7 +28,13 @@ which name the default candidate, a host address for a client that gathered one 
 
 from __future__ import annotations
 
-from typing import Any
+import time
+
+from msgspec.structs import replace
+
+from server.config import Settings
+from server.protocol import IceCandidate, ProtocolError, SessionDescription, SignalData
+from server.ratelimit import TokenBucket
 
 NO_ADDRESS = {"IP4": "0.0.0.0", "IP6": "::"}
 
@@ -56,22 +78,67 @@ def strip_sdp(sdp: str) -> str:
     return newline.join(kept)
 
 
-def filter_signal(data: dict[str, Any], relay_only: bool) -> dict[str, Any] | None:
+def check_sizes(data: SignalData, settings: Settings) -> None:
+    """Refuse (``too_large``) an SDP or a candidate over its configured length."""
+    description, candidate = data.description, data.candidate
+    if isinstance(description, SessionDescription) and len(description.sdp) > settings.max_sdp_chars:
+        raise ProtocolError("too_large", f"an SDP is at most {settings.max_sdp_chars} characters")
+    limit = settings.max_candidate_chars
+    if isinstance(candidate, IceCandidate) and len(candidate.candidate) > limit:
+        raise ProtocolError("too_large", f"an ICE candidate is at most {limit} characters")
+
+
+def filter_signal(data: SignalData, relay_only: bool) -> SignalData | None:
     """The data to relay, or ``None`` to drop it silently."""
     if not relay_only:
         return data
-    description = data.get("description")
-    if isinstance(description, dict) and isinstance(description.get("sdp"), str):
-        data = {**data, "description": {**description, "sdp": strip_sdp(description["sdp"])}}
-    candidate = data.get("candidate")
-    if isinstance(candidate, dict):
-        text = candidate.get("candidate")
-        if isinstance(text, str) and text:
-            if not _is_relay(text):
-                return None
-            data = {**data, "candidate": {**candidate, "candidate": _without_related_address(text)}}
-    elif isinstance(candidate, str) and candidate:
-        if not _is_relay(candidate):
+    if isinstance(data.description, SessionDescription):
+        description = replace(data.description, sdp=strip_sdp(data.description.sdp))
+        return replace(data, description=description)
+    if isinstance(data.candidate, IceCandidate) and data.candidate.candidate:
+        text = data.candidate.candidate
+        if not _is_relay(text):
             return None
-        data = {**data, "candidate": _without_related_address(candidate)}
+        return replace(data, candidate=replace(data.candidate, candidate=_without_related_address(text)))
     return data
+
+
+def frame_bytes(text: str) -> int:
+    """The size of a received text frame in bytes (what relaying it costs the receiver)."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
+class SignalBudgets:
+    """The signal byte budget of every participant who signalled recently on this node.
+
+    Keyed by room and participant, so a sender who reconnects (resume, or 4008 and back) finds
+    its budget as it left it. A budget that has refilled completely holds no information and is
+    forgotten at the next sweep, so the table only holds recent senders."""
+
+    __slots__ = ("_buckets", "_burst", "_rate", "_sweep_at")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._sweep_at = 1024
+
+    def take(self, room: str, participant: str, size: int) -> bool:
+        """Charge ``size`` bytes; false (nothing charged) when the budget cannot cover them."""
+        key = (room, participant)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._sweep_at:
+                self._sweep()
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst)
+        return bucket.take(size)
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.stamp) * b.rate >= b.burst]
+        for key in full:
+            del self._buckets[key]
+        self._sweep_at = max(1024, 2 * len(self._buckets))
+
+    def __len__(self) -> int:
+        return len(self._buckets)

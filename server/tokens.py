@@ -3,9 +3,11 @@
 Two kinds of token share the server secret and are told apart by their ``kind`` claim:
 
 - an **invite** (``kind: "invite"``) is what a link carries: room, role, the room's invite
-  version ``v`` (rotating it revokes older links), optional ``sub`` (a personal invite) and
-  ``name``. Invites minted by an external system that follows the wire contract may leave
-  ``kind`` out; any other kind is refused.
+  version ``v`` (rotating it revokes older member links), for facilitator links the room's
+  facilitator version ``fv`` (rotating it revokes older facilitator links; a facilitator token
+  without ``fv`` counts as version 1), optional ``sub`` (a personal invite) and ``name``.
+  Invites minted by an external system that follows the wire contract may leave ``kind`` out;
+  any other kind is refused.
 - a **resume** token (``kind: "resume"``) comes with every ``welcome`` and lets a dropped
   participant reclaim its seat within the grace period. It is never accepted as an invite, nor an
   invite as a resume token.
@@ -26,7 +28,7 @@ from typing import Any
 
 import jwt
 
-from rooms.model import Role
+from rooms.model import Role, RoomConfig
 
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
@@ -52,6 +54,14 @@ class InviteClaims:
     sub: str | None
     name: str | None
     exp: int
+    facilitator_version: int = 1
+
+    def current_for(self, config: RoomConfig) -> bool:
+        """Whether the room still honours this link: a member link of its current invite
+        version, a facilitator link of its current facilitator version."""
+        if self.role is Role.FACILITATOR:
+            return self.facilitator_version == config.facilitator_version
+        return self.version == config.invite_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +82,10 @@ def mint_invite(
     sub: str | None = None,
     name: str | None = None,
     now: float | None = None,
+    facilitator_version: int | None = None,
 ) -> str:
-    """An invite token for ``room`` with ``role`` (``facilitator`` or ``member``)."""
+    """An invite token for ``room`` with ``role`` (``facilitator`` or ``member``); facilitator
+    tokens carry ``facilitator_version`` as ``fv`` when given."""
     issued = time.time() if now is None else now
     claims: dict[str, Any] = {
         "kind": INVITE,
@@ -84,6 +96,8 @@ def mint_invite(
         "exp": int(issued + ttl_seconds),
         "jti": secrets.token_urlsafe(12),
     }
+    if facilitator_version is not None and Role(role) is Role.FACILITATOR:
+        claims["fv"] = facilitator_version
     if sub is not None:
         claims["sub"] = sub
     if name is not None:
@@ -102,6 +116,9 @@ def verify_invite(secret: str | bytes, token: str, *, now: float | None = None) 
     version = _integer(claims, "v")
     if version < 1:
         raise TokenError("invalid invite version")
+    facilitator_version = _integer(claims, "fv") if "fv" in claims else 1
+    if facilitator_version < 1:
+        raise TokenError("invalid facilitator version")
     jti = claims.get("jti", "")
     if not isinstance(jti, str):
         raise TokenError("invalid jti claim")
@@ -113,6 +130,7 @@ def verify_invite(secret: str | bytes, token: str, *, now: float | None = None) 
         sub=_optional_string(claims, "sub"),
         name=_optional_string(claims, "name"),
         exp=int(_number(claims, "exp")),
+        facilitator_version=facilitator_version,
     )
 
 

@@ -119,9 +119,12 @@ async def _facilitator_room(request: Request) -> RoomConfig | JSONResponse:
     if claims.room != room_id or claims.role is not Role.FACILITATOR:
         return api_error(403, "forbidden", "only this room's facilitators may change it")
     try:
-        return await node.service.config(room_id)
+        config = await node.service.current_config(room_id)  # what a change starts from
     except RoomNotFound:
         return api_error(404, "not_found", "no such room")
+    if not claims.current_for(config):
+        return api_error(401, "unauthorized", "this facilitator link was replaced by a newer one")
+    return config
 
 
 async def update_room(request: Request) -> Response:
@@ -150,6 +153,19 @@ async def rotate_invite(request: Request) -> Response:
     await node.service.update_room(config)
     member_link = room_link(node.settings, config, Role.MEMBER)
     return JSONResponse({"room": room_json(config), "member_link": member_link})
+
+
+async def rotate_facilitator_link(request: Request) -> Response:
+    """``POST /api/rooms/{id}/facilitator-link``: a new facilitator link; older ones stop working
+    for new joins and for this API. Facilitators already in the session keep their seat."""
+    config = await _facilitator_room(request)
+    if isinstance(config, JSONResponse):
+        return config
+    node = _node(request)
+    config = replace(config, facilitator_version=config.facilitator_version + 1)
+    await node.service.update_room(config)
+    facilitator_link = room_link(node.settings, config, Role.FACILITATOR)
+    return JSONResponse({"room": room_json(config), "facilitator_link": facilitator_link})
 
 
 async def home(request: Request) -> Response:
@@ -239,7 +255,8 @@ async def _check_body(request: Request, kind: type[B], allow_empty: bool = False
 
 async def _check_room(request: Request, token: str) -> CheckAccess | JSONResponse:
     """The room a check may be made for: the token must be an invite that could join it now
-    (a member link of the room's current invite version, or a facilitator link)."""
+    (a member link of the room's current invite version, or a facilitator link of its current
+    facilitator version)."""
     node = _node(request)
     refusal = api_error(401, "unauthorized", "this link is invalid or has expired")
     token = token or _bearer(request) or ""
@@ -248,10 +265,10 @@ async def _check_room(request: Request, token: str) -> CheckAccess | JSONRespons
     except tokens.TokenError:
         return refusal
     try:
-        config = await node.service.config(claims.room)
+        config = await node.service.current_config(claims.room)
     except RoomNotFound:
         return refusal
-    if claims.role is Role.MEMBER and claims.version != config.invite_version:
+    if not claims.current_for(config):
         return refusal
     return CheckAccess(claims.room, link_tag(claims.jti or token))
 

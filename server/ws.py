@@ -25,6 +25,7 @@ from server.joining import JoinRefused, join
 from server.node import Node
 from server.ratelimit import Strikes, TokenBucket
 from server.requests import handle_message
+from server.signals import frame_bytes
 
 log = logging.getLogger("hearth.ws")
 
@@ -69,7 +70,8 @@ async def serve_socket(scope: Scope, receive: Receive, send: Send) -> None:
                 if message["type"] == "websocket.disconnect":
                     return
                 try:
-                    msg = protocol.decode(_text(message))
+                    text = _text(message)
+                    msg = protocol.decode(text)
                 except protocol.ProtocolError as exc:
                     metrics.count_in("invalid")
                     _error(conn, exc.code, exc.message, exc.ref)
@@ -77,7 +79,7 @@ async def serve_socket(scope: Scope, receive: Receive, send: Send) -> None:
                         conn.close_soon(CLOSE_RATE_LIMIT)
                     continue
                 bucket = signals if isinstance(msg, protocol.SignalMsg) else ordinary
-                if not bucket.take():
+                if not bucket.take() or (bucket is signals and not _signal_budget(node, conn, text)):
                     _error(conn, "rate_limited", "slow down a little", msg.id)
                     if strikes.add():
                         extra = {"conn": conn.conn_id, "code": CLOSE_RATE_LIMIT}
@@ -176,6 +178,12 @@ async def _finish(conn: Connection, node: Node) -> None:
         with contextlib.suppress(CommandError, StoreUnavailable):
             await node.service.execute(conn.room_id, Disconnect(actor=conn.pid, conn=conn.conn_id))
     log.info("connection closed", extra={"conn": conn.conn_id, "room": conn.room_id, "code": conn.closing})
+
+
+def _signal_budget(node: Node, conn: Connection, text: str | bytes) -> bool:
+    """Charge a signal's bytes to its sender's budget (server.signals)."""
+    size = len(text) if isinstance(text, bytes) else frame_bytes(text)
+    return node.signal_budgets.take(conn.room_id, conn.pid, size)
 
 
 def _text(message: Any) -> str | bytes:

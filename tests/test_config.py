@@ -258,3 +258,21 @@ def test_connection_check_limits_and_the_loopback_switch(tmp_path: Path) -> None
     ]:
         with pytest.raises(ConfigError, match=variable):
             settings(tmp_path, {variable: value})
+
+
+def test_signal_limits_have_defaults_env_and_flags(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    assert (s.signal_bytes_per_second, s.signal_bytes_burst) == (65536, 1048576)
+    assert (s.max_sdp_chars, s.max_candidate_chars) == (32768, 1024)
+    env = {"HEARTH_SIGNAL_BYTES_BURST": "200000", "HEARTH_MAX_SDP_CHARS": "4096"}
+    s = settings(tmp_path, env, max_candidate_chars="300", signal_bytes_per_second="2048")
+    assert (s.signal_bytes_burst, s.max_sdp_chars, s.max_candidate_chars) == (200000, 4096, 300)
+    assert s.signal_bytes_per_second == 2048
+    with pytest.raises(ConfigError, match="HEARTH_MAX_SDP_CHARS"):
+        settings(tmp_path, {"HEARTH_MAX_SDP_CHARS": "100"})
+
+
+def test_check_refuses_a_signal_budget_smaller_than_one_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="HEARTH_SIGNAL_BYTES_BURST"):
+        settings(tmp_path, signal_bytes_burst="65536", max_message_bytes="100000").check()
+    settings(tmp_path, signal_bytes_burst="100000", max_message_bytes="100000").check()

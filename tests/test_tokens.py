@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rooms.model import Role
+from rooms.model import Role, RoomConfig
 from server.tokens import (
     InviteClaims,
     ResumeClaims,
@@ -155,6 +155,9 @@ def test_token_from_the_future_is_refused() -> None:
         {"exp": "tomorrow"},
         {"kind": "resume"},
         {"kind": "session"},
+        {"fv": "2"},
+        {"fv": 0},
+        {"fv": True},
     ],
 )
 def test_invalid_invite_claims_are_refused(changes: dict[str, Any]) -> None:
@@ -239,3 +242,29 @@ def test_turn_credentials_expire_in_the_future() -> None:
 @pytest.mark.parametrize(("secret", "urls"), [(None, ["turn:x:3478"]), ("", ["turn:x:3478"]), ("s", [])])
 def test_no_turn_credentials_without_urls_or_secret(secret: str | None, urls: list[str]) -> None:
     assert turn_credentials(secret, urls, "p", 600, NOW) == []
+
+
+def test_facilitator_links_carry_their_own_version() -> None:
+    """``fv`` is the room's facilitator version; a facilitator token without it (minted before
+    facilitator links could be rotated) counts as version 1. Member tokens never carry it."""
+    room = RoomConfig(id="r1", title="Tuesdays", invite_version=4, facilitator_version=2)
+    current = mint_invite(SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR,
+                          facilitator_version=2, now=NOW)
+    older = mint_invite(SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR,
+                        facilitator_version=1, now=NOW)
+    unversioned = mint_invite(SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR, now=NOW)
+    member = mint_invite(SECRET, room="r1", role=Role.MEMBER, version=4, ttl_seconds=HOUR,
+                         facilitator_version=2, now=NOW)
+    assert jwt.decode(current, SECRET, algorithms=["HS256"], options={"verify_exp": False})["fv"] == 2
+    assert "fv" not in jwt.decode(member, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert verify_invite(SECRET, current, now=NOW).current_for(room)
+    assert not verify_invite(SECRET, older, now=NOW).current_for(room)
+    assert verify_invite(SECRET, unversioned, now=NOW).facilitator_version == 1
+    assert not verify_invite(SECRET, unversioned, now=NOW).current_for(room)
+    never_rotated = RoomConfig(id="r1", title="t", invite_version=4)
+    assert verify_invite(SECRET, unversioned, now=NOW).current_for(never_rotated)
+    # A member link follows the invite version only; the facilitator version does not touch it.
+    assert verify_invite(SECRET, member, now=NOW).current_for(room)
+    rotated_members = RoomConfig(id="r1", title="t", invite_version=5, facilitator_version=2)
+    assert not verify_invite(SECRET, member, now=NOW).current_for(rotated_members)
+    assert verify_invite(SECRET, current, now=NOW).current_for(rotated_members)

@@ -64,7 +64,8 @@ function setUp(linkToken) {
     handle.client = session;
     handle.mesh = mesh;
     const room = new RoomView({ client: session, mesh, roomId, token: linkToken,
-      wantMic: choice.wantMic, wantCamera: choice.wantCamera, onLeave: () => session.leave() });
+      wantMic: choice.wantMic, wantCamera: choice.wantCamera, onLeave: () => session.leave(),
+      onNewToken: (token) => memory.set("token", token) });
     session.on("welcome", () => { memory.set("resume", session.resumeToken); join.stop(); });
     session.on("lobby", ({ state }) => showLobby(state, mesh.localStream));
     session.on("status", ({ status }) => {

@@ -52,7 +52,7 @@
  * @property {{lobby: boolean, floor_mode: string, turn_seconds: number | null, max_participants: number}} settings
  */
 
-/** @typedef {{id: string, name: string}} Waiting */
+/** @typedef {{id: string, name: string, reason?: string}} Waiting reason "after_ban": held because of a ban */
 /** @typedef {{type: string, [key: string]: any}} Frame */
 /** @typedef {{[key: string]: any}} Change */
 

@@ -186,3 +186,45 @@ async def test_redis_layout(redis_server: RedisServer) -> None:
         assert msgspec.json.decode(data, type=RoomConfig) == room()
     finally:
         await client.aclose()
+
+
+# Rows written before facilitator links had their own version
+
+OLD_ROW = (
+    b'{"id":"old","title":"Stored long ago","topic":"","agreement":"Be kind","lobby":false,'
+    b'"floor_mode":"open","turn_seconds":null,"max_participants":12,"crisis_text":"",'
+    b'"invite_version":3,"created_at":1.0}'
+)
+
+
+async def test_sqlite_reads_a_row_without_a_facilitator_version_as_version_1(tmp_path: Path) -> None:
+    path = tmp_path / "hearth.db"
+    directory = SqliteDirectory(path)
+    await directory.open()
+    try:
+        await directory.create(room())  # makes the table
+        with sqlite3.connect(path) as db:
+            db.execute("INSERT INTO rooms (id, data) VALUES (?, ?)", ("old", OLD_ROW))
+        db.close()
+        old = await directory.get("old")
+        assert old is not None and (old.invite_version, old.facilitator_version) == (3, 1)
+        await directory.update(msgspec.structs.replace(old, facilitator_version=2))
+        again = await directory.get("old")
+        assert again is not None and (again.invite_version, again.facilitator_version) == (3, 2)
+    finally:
+        await directory.close()
+
+
+@pytest.mark.redis
+async def test_redis_reads_a_row_without_a_facilitator_version_as_1(redis_server: RedisServer) -> None:
+    client = client_from_url(redis_server.url)
+    try:
+        directory = RedisDirectory(client)
+        await client.hset("hearth:rooms", "old", OLD_ROW)
+        old = await directory.get("old")
+        assert old is not None and (old.invite_version, old.facilitator_version) == (3, 1)
+        await directory.update(msgspec.structs.replace(old, facilitator_version=2))
+        again = await directory.get("old")
+        assert again is not None and (again.invite_version, again.facilitator_version) == (3, 2)
+    finally:
+        await client.aclose()

@@ -9,7 +9,7 @@ from typing import Any
 from rooms.backends.base import LiveStore, StoreUnavailable
 from rooms.model import Role
 from server.tokens import mint_invite
-from tests.server.conftest import SECRET, Running, StartServer
+from tests.server.conftest import SECRET, Client, Running, StartServer
 
 
 async def test_bad_message_variants_leave_the_socket_working(server: Running) -> None:
@@ -171,10 +171,20 @@ async def test_banned_device_cannot_rejoin(server: Running) -> None:
     again = await server.connect()
     assert (await again.join(room.member, "Ann again", device="device-ann"))["code"] == "banned"
     assert await again.expect_close() == 4003
-    # Removed without a ban: may come back.
+    # Removed without a ban: may come back (through the lobby, since there was a ban).
     await fac.ok({"type": "remove", "target": bob.id})
     assert await bob.expect_close() == 4003
-    await server.joined(room.member, "Bob", device="device-bob")
+    await admitted_after_the_ban(server, fac, room.member, "Bob", device="device-bob")
+
+
+async def admitted_after_the_ban(server: Running, fac: Client, token: str, name: str, **extra: Any) -> None:
+    """A shared-link join after a ban waits in the lobby until the facilitator admits it."""
+    client = await server.connect()
+    assert (await client.join(token, name, **extra))["type"] == "lobby"
+    waiting = await fac.recv_until("lobby_changed", lambda m: any(w["name"] == name for w in m["waiting"]))
+    [entry] = [w for w in waiting["waiting"] if w["name"] == name]
+    await fac.ok({"type": "admit", "target": entry["id"]})
+    await client.wait_welcome()
 
 
 async def test_banned_personal_invite_cannot_rejoin(server: Running) -> None:
@@ -186,8 +196,8 @@ async def test_banned_personal_invite_cannot_rejoin(server: Running) -> None:
     again = await server.connect()
     assert (await again.join(personal, "Ann", device="a-new-device"))["code"] == "banned"
     assert await again.expect_close() == 4003
-    # The shared member link still works for others.
-    await server.joined(room.member, "Bob")
+    # The shared member link still works for others, through the lobby after a ban.
+    await admitted_after_the_ban(server, fac, room.member, "Bob")
 
 
 async def test_not_allowed_to_speak_when_muted_or_without_the_floor(server: Running) -> None:

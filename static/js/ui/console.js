@@ -1,7 +1,8 @@
 // @ts-check
-/** The facilitator console: lobby (admit, deny, admit all), floor mode, turn timer, circle
- * order (move up/down buttons, keyboard friendly), next/end floor, mute all, lower all hands,
- * lock, and ending the session behind a confirmation dialog. */
+/** The facilitator console: lobby (admit, deny, admit all; who waits only because of a ban is
+ * marked), floor mode, turn timer, circle order (move up/down buttons, keyboard friendly),
+ * next/end floor, mute all, lower all hands, lock, and ending the session behind a
+ * confirmation dialog. */
 import { toast } from "./announce.js";
 import { byId, el, setPressed, syncList } from "./dom.js";
 import { icon } from "./icons.js";
@@ -97,6 +98,8 @@ export class Console {
     const list = byId("lobby-list");
     syncList(list, state.lobby, (w) => w.id, (w) => el("li", { className: "waiting", data: { participantId: w.id } },
       el("span", { className: "waiting-name", text: w.name }),
+      ...(w.reason === "after_ban"
+        ? [el("span", { className: "waiting-reason hint", text: "came with the shared link after a ban" })] : []),
       el("span", { className: "button-row" },
         el("button", { className: "admit primary small", text: "Admit", attrs: { type: "button", "aria-label": `Admit ${w.name}` },
           on: { click: () => this.act({ type: "admit", target: w.id }, "Admit") } }),
@@ -104,6 +107,7 @@ export class Console {
           on: { click: () => this.act({ type: "deny", target: w.id }, "Deny") } }))),
     () => {});
     byId("lobby-count").textContent = state.lobby.length ? `(${state.lobby.length})` : "";
+    byId("lobby-ban-hint").hidden = !state.lobby.some((w) => w.reason === "after_ban");
     byId("lobby-empty").hidden = state.lobby.length > 0;
     byId("admit-all").classList.toggle("quiet", state.lobby.length === 0);
     byId("console-toggle").dataset.waiting = String(state.lobby.length);

@@ -1,7 +1,8 @@
 // @ts-check
 /** "Share this invite link" (facilitators). The member link comes from the home page (kept in
  * sessionStorage); "Create a new link" rotates it with POST /api/rooms/{id}/invite, which
- * revokes older member links. */
+ * revokes older member links. After a ban the page offers the same at once (`offerRotation`):
+ * a shared link would otherwise let the banned person ask to come back. */
 import { toast } from "./announce.js";
 import { byId } from "./dom.js";
 import { memberLinkKey } from "./link.js";
@@ -18,6 +19,18 @@ export class InvitePanel {
     byId("rotate-invite").addEventListener("click", () => this.rotate());
     byId("invite-hide").addEventListener("click", () => this.show(false));
     byId("show-invite").addEventListener("click", () => { this.show(true); this.input.focus(); });
+    const dialog = /** @type {HTMLDialogElement} */ (byId("rotate-member-dialog"));
+    byId("rotate-member-later").addEventListener("click", () => dialog.close());
+    byId("rotate-member-now").addEventListener("click", async () => {
+      dialog.close();
+      if (await this.rotate()) { this.show(true); this.input.focus(); }
+    });
+  }
+
+  /** Right after a ban: "Rotate the member link now?" (a dialog; "Not now" keeps the link). */
+  offerRotation() {
+    const dialog = /** @type {HTMLDialogElement} */ (byId("rotate-member-dialog"));
+    if (!dialog.open) dialog.showModal();
   }
 
   /** Called once the facilitator is in the room. */
@@ -53,6 +66,7 @@ export class InvitePanel {
     }
   }
 
+  /** @returns {Promise<boolean>} whether a new link was made */
   async rotate() {
     const button = /** @type {HTMLButtonElement} */ (byId("rotate-invite"));
     button.disabled = true;
@@ -65,8 +79,10 @@ export class InvitePanel {
       sessionStorage.setItem(memberLinkKey(this.roomId), answer.member_link);
       this.setLink(answer.member_link);
       byId("invite-status").textContent = "New link ready. Earlier member links no longer work; people already here stay.";
+      return true;
     } catch (err) {
       toast(`A new link could not be made: ${/** @type {Error} */ (err).message}.`, "warning");
+      return false;
     } finally {
       button.disabled = false;
     }

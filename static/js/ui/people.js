@@ -21,9 +21,10 @@ const MEMBER_ACTIONS = /** @type {const} */ ([
 const FACILITATOR_ACTIONS = MEMBER_ACTIONS.filter(([cls]) => cls === "lower-hand" || cls === "give-floor");
 
 export class People {
-  /** @param {import("../protocol.js").HearthClient} client */
-  constructor(client) {
+  /** @param {import("../protocol.js").HearthClient} client @param {() => void} [onBanned] after a ban went through */
+  constructor(client, onBanned = () => {}) {
     this.client = client;
+    this.onBanned = onBanned;
     this.list = byId("people-list");
   }
 
@@ -92,6 +93,7 @@ export class People {
   async act(target, type, extra, what) {
     try {
       await this.client.request({ type, target, ...extra });
+      if (type === "remove" && "ban" in extra && extra.ban) this.onBanned();
     } catch (err) {
       toast(`${what}: ${/** @type {Error} */ (err).message}.`, "warning");
     }

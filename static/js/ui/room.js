@@ -7,6 +7,7 @@ import { Chat } from "./chat.js";
 import { Console } from "./console.js";
 import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
+import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
 import { InvitePanel } from "./invite.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
@@ -17,7 +18,8 @@ import { Tiles } from "./tiles.js";
 export class RoomView {
   /**
    * @param {{client: import("../protocol.js").HearthClient, mesh: import("../rtc.js").Mesh,
-   *   roomId: string, token: string, wantMic: boolean, wantCamera: boolean, onLeave: () => void}} options
+   *   roomId: string, token: string, wantMic: boolean, wantCamera: boolean, onLeave: () => void,
+   *   onNewToken: (token: string) => void}} options
    */
   constructor(options) {
     const { client, mesh } = options;
@@ -29,10 +31,16 @@ export class RoomView {
     this.controls = new Controls({ client, mesh, wantMic: options.wantMic, wantCamera: options.wantCamera,
       onLeave: options.onLeave });
     this.chat = new Chat(client);
-    this.people = new People(client);
+    this.invite = new InvitePanel(options.roomId, options.token);
+    this.people = new People(client, () => this.invite.offerRotation());
     this.console = new Console(client);
     this.help = new HelpPanel(client);
-    this.invite = new InvitePanel(options.roomId, options.token);
+    this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {
+      // The old link is revoked: reconnect and call the API with the new one from now on.
+      client.options.token = token;
+      this.invite.token = token;
+      options.onNewToken(token);
+    });
     this.inviteOpened = false;
     wireNotices(client);
     this.subscribe();

@@ -22,6 +22,7 @@ from rooms.backends.sqlite import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
 from server.config import ConfigError, Settings, flag_name, setting_help
 from server.links import SECONDS_PER_DAY, new_room_id, room_links
+from server.logs import uvicorn_log_config
 from server.tokens import mint_invite
 
 if TYPE_CHECKING:
@@ -233,6 +234,8 @@ def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
         ws_ping_timeout=settings.heartbeat_timeout,
         lifespan="on",
         log_level=uvicorn_log_level(settings.log_level),
+        # JSON lines like Hearth's own, without client addresses (server.logs.ClientAddressFilter).
+        log_config=uvicorn_log_config(),
         # Access logs would record paths and query strings, which can carry invite tokens.
         access_log=False,
         server_header=False,

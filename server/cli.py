@@ -222,12 +222,17 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
+    from server.transport import protocols  # uvicorn's protocol modules: only for serving
+
+    # uvicorn's h11 and websockets-sansio protocols, with a header deadline and a per-address cap.
+    http_protocol, ws_protocol = protocols(settings)
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         interface="asgi3",  # HearthApp.__call__ returns the coroutine instead of being one
-        ws="websockets-sansio",
+        http=http_protocol,
+        ws=ws_protocol,
         ws_per_message_deflate=False,
         ws_max_size=settings.max_message_bytes,
         ws_ping_interval=settings.heartbeat_interval,

@@ -59,8 +59,13 @@ def _bearer(request: Request) -> str | None:
 
 
 async def _fields(request: Request) -> RoomFields | JSONResponse:
+    limit = _node(request).settings.max_message_bytes  # a room's fields fit in far less
     try:
-        return msgspec.json.decode(await request.body(), type=RoomFields)
+        return msgspec.json.decode(await _limited_body(request, limit), type=RoomFields)
+    except BodyTooLarge:
+        return api_error(413, "too_large", f"the body is larger than {limit} bytes")
+    except RecursionError:
+        return api_error(400, "bad_message", "the body nests too deeply")
     except msgspec.ValidationError as exc:
         return api_error(400, "bad_message", str(exc).replace("`", "'"))
     except msgspec.DecodeError:

@@ -5,6 +5,7 @@ a ``connect-src`` limited to this server's websockets) on every response, 500s i
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,25 @@ async def test_a_500_carries_the_security_headers(server: Running, monkeypatch: 
     assert response.status_code == 500
     for header in ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"):
         assert header in response.headers, header
+
+
+async def test_room_bodies_are_bounded_in_size(start_server: StartServer) -> None:
+    """The rooms API read any body whole into memory before parsing it."""
+    server = await start_server(max_message_bytes=4096)
+    before = await room_count(server)
+    room = await server.create_room()
+    huge = b'{"title": "Big", "topic": "' + b"x" * 100_000 + b'"}'
+    facilitator = {"authorization": f"Bearer {room.facilitator}", "content-type": "application/json"}
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: streamed, cut off at the limit
+        for start in range(0, len(huge), 8192):
+            yield huge[start:start + 8192]
+
+    json_type = {"content-type": "application/json"}
+    async with server.http() as http:
+        declared = await http.post("/api/rooms", content=huge, headers=json_type)
+        streamed = await http.post("/api/rooms", content=chunks(), headers=json_type)
+        patched = await http.patch(f"/api/rooms/{room.id}", content=huge, headers=facilitator)
+    for response in (declared, streamed, patched):
+        assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    assert await room_count(server) == before + 1

@@ -93,6 +93,7 @@ async def run(people: int, messages: int) -> dict[str, float]:
         "HEARTH_RATE_BURST": "100000",
         "HEARTH_OUTBOX_SIZE": "100000",
         "HEARTH_LOG_LEVEL": "warning",
+        "HEARTH_MAX_CONNECTIONS_PER_ADDRESS": "0",  # every client connects from 127.0.0.1
     }
     with tempfile.TemporaryDirectory() as data:
         proc = subprocess.Popen(

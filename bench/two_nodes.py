@@ -44,6 +44,7 @@ NODE_ENV = {  # rate limits and outboxes raised so the limiter is not what is me
     "HEARTH_RATE_BURST": "1000000",
     "HEARTH_OUTBOX_SIZE": "100000",
     "HEARTH_LOG_LEVEL": "warning",
+    "HEARTH_MAX_CONNECTIONS_PER_ADDRESS": "0",  # every load client connects from 127.0.0.1
 }
 
 

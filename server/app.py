@@ -13,52 +13,23 @@ from importlib.resources import files
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rooms.service import RoomService
 from server import logs, views
 from server.backends import build_backends
 from server.config import Settings
 from server.echo import EchoChecks
+from server.guards import RequestGuard, SecurityHeaders, allowed_host_names, host_allowed, security_headers
 from server.hub import Hub
 from server.node import Node
 from server.upkeep import run_upkeep
 from server.ws import serve_socket
-
-SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-     b"media-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; "
-     b"form-action 'self'"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"permissions-policy", b"camera=(self), microphone=(self), display-capture=()"),
-]
-
-
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response (pure ASGI: no body buffering)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 SocketApp = Callable[[Scope, Receive, Send], Coroutine[Any, Any, None]]
 
@@ -72,17 +43,30 @@ class HearthApp(Starlette):
     of those layers acts on a websocket: the security headers belong to HTTP responses, and the
     socket loop handles its own errors and close codes."""
 
-    def __init__(self, *, socket: SocketApp, **kwargs: Any) -> None:
+    def __init__(self, *, socket: SocketApp, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.socket = socket
+        self.security_headers = security_headers(settings)
+        self.allowed_hosts = allowed_host_names(settings)
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
         # Not a coroutine function: it hands the server the coroutine to await, so no frame of
         # its own stays suspended under every open socket (uvicorn is told: interface "asgi3").
         if scope["type"] == "websocket" and scope["path"] == "/ws":
+            if not host_allowed(Headers(scope=scope).get("host"), self.allowed_hosts):
+                return _refuse_socket(receive, send)  # a forged Host (DNS rebinding): HTTP 403
             scope["app"] = self
             return self.socket(scope, receive, send)
         return super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error handler, so its 500 responses get the headers too.
+        return SecurityHeaders(super().build_middleware_stack(), self.security_headers)
+
+
+async def _refuse_socket(receive: Receive, send: Send) -> None:
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -129,7 +113,11 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(directory=str(files("static"))), name="static"),
     ]
     app = HearthApp(
-        socket=serve_socket, routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)]
+        socket=serve_socket,
+        settings=settings,
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestGuard, settings=settings)],
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(files("web") / "templates"))

@@ -23,6 +23,7 @@ from rooms.backends.sqlite import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
 from server.config import ConfigError, Settings, flag_name, setting_help
 from server.links import SECONDS_PER_DAY, new_room_id, room_link, room_links
+from server.logs import uvicorn_log_config
 from server.tokens import mint_invite
 
 if TYPE_CHECKING:
@@ -234,18 +235,25 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
+    from server.transport import protocols  # uvicorn's protocol modules: only for serving
+
+    # uvicorn's h11 and websockets-sansio protocols, with a header deadline and a per-address cap.
+    http_protocol, ws_protocol = protocols(settings)
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         interface="asgi3",  # HearthApp.__call__ returns the coroutine instead of being one
-        ws="websockets-sansio",
+        http=http_protocol,
+        ws=ws_protocol,
         ws_per_message_deflate=False,
         ws_max_size=settings.max_message_bytes,
         ws_ping_interval=settings.heartbeat_interval,
         ws_ping_timeout=settings.heartbeat_timeout,
         lifespan="on",
         log_level=uvicorn_log_level(settings.log_level),
+        # JSON lines like Hearth's own, without client addresses (server.logs.ClientAddressFilter).
+        log_config=uvicorn_log_config(),
         # Access logs would record paths and query strings, which can carry invite tokens.
         access_log=False,
         server_header=False,

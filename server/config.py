@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 SECRET_FILE = "secret"
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than its digest are weak (RFC 7518 section 3.2)
@@ -237,6 +238,11 @@ class Settings:
         repr=False,
         metadata=_meta(_optional_text, "bearer key needed to create rooms (required off loopback)"),
     )
+    metrics_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata=_meta(_optional_text, "bearer key for /metrics (unset: this machine only)"),
+    )
     public_url: str = field(default="", metadata=_meta(_public_url, "base URL of invite links"))
     allowed_origins: tuple[str, ...] = field(
         default=(),
@@ -285,6 +291,14 @@ class Settings:
     )
     heartbeat_timeout: float = field(
         default=20.0, metadata=_meta(_positive_number, "websocket pong timeout (s)")
+    )
+    header_timeout: float = field(
+        default=10.0,
+        metadata=_meta(_positive_number, "time a connection gets to send complete request headers (s)"),
+    )
+    max_connections_per_address: int = field(
+        default=64,
+        metadata=_meta(_integer(0), "open connections (HTTP and websocket) per client address; 0: no cap"),
     )
     max_message_bytes: int = field(
         default=65536, metadata=_meta(_integer(1024), "largest client message (bytes)")
@@ -370,6 +384,18 @@ class Settings:
         except ValueError:
             return False
 
+    def public_is_loopback(self) -> bool:
+        """Whether the public URL names this machine only (a loopback address or localhost). When
+        it does not, a proxy on this machine may be making the node reachable from anywhere even
+        though it listens on 127.0.0.1."""
+        name = (urlsplit(self.public_url).hostname or "").rstrip(".").lower()
+        if name == "localhost" or name.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            return False
+
     def check(self) -> None:
         """Refuse configurations that would be unsafe or could not work, before serving."""
         if not self.is_loopback() and not self.organizer_key:
@@ -377,6 +403,12 @@ class Settings:
                 f"Hearth would listen on {self.host}, reachable from other machines, where anyone could "
                 "create rooms: set HEARTH_ORGANIZER_KEY or --organizer-key (a long random string), "
                 "or listen on 127.0.0.1"
+            )
+        if not self.public_is_loopback() and not self.organizer_key:
+            raise ConfigError(
+                f"HEARTH_PUBLIC_URL is {self.public_url}, so Hearth is reachable from other machines "
+                "(through a proxy), where anyone could create rooms: set HEARTH_ORGANIZER_KEY or "
+                "--organizer-key (a long random string)"
             )
         if self.turn_urls and not self.turn_secret:
             raise ConfigError("HEARTH_TURN_URLS is set but HEARTH_TURN_SECRET is not: set both or neither")

@@ -217,12 +217,67 @@ class _Envelope(msgspec.Struct):
 _decoder = msgspec.json.Decoder(ClientMessage)
 _envelope = msgspec.json.Decoder(_Envelope)
 
+MAX_DEPTH = 16
+"""How deeply arrays and objects may nest in a client message, the message's own object counted
+as level 1. msgspec decodes nesting by recursion and gives up with ``RecursionError`` wherever the
+interpreter's stack runs out (near 1000 levels, less inside deeper calls), and a value it did
+decode into an ``Any`` field would be re-encoded for every receiver; no documented message nests
+beyond 4 levels. So every message is held to one fixed, explicit bound."""
+
+TOO_DEEP = f"arrays and objects may nest at most {MAX_DEPTH} levels"
+
+
+def _open_fields(kind: type[Msg]) -> tuple[str, ...]:
+    """The fields of ``kind`` whose type lets arbitrary JSON through (``Any`` anywhere in it)."""
+
+    def has_any(node: msgspec.inspect.Type, seen: set[int]) -> bool:
+        if isinstance(node, msgspec.inspect.AnyType):
+            return True
+        if id(node) in seen or isinstance(node, msgspec.inspect.StructType):
+            return False  # a nested struct's own fields are typed (none is used today)
+        seen.add(id(node))
+        children: list[msgspec.inspect.Type] = []
+        for name in ("item_type", "key_type", "value_type", "types", "item_types"):
+            child = getattr(node, name, None)
+            if isinstance(child, tuple):
+                children += child
+            elif isinstance(child, msgspec.inspect.Type):
+                children.append(child)
+        return any(has_any(child, seen) for child in children)
+
+    info = msgspec.inspect.type_info(kind)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return tuple(f.name for f in info.fields if has_any(f.type, set()))
+
+
+# Message type -> its fields that can hold arbitrary JSON, whose depth ``decode`` checks.
+_OPEN_FIELDS = {kind: names for kind in ClientMessage.__args__ if (names := _open_fields(kind))}
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests arrays/objects more than ``limit`` levels (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if level > limit:
+            return True
+        stack.extend((child, level + 1) for child in children)
+    return False
+
 
 def decode(text: str | bytes) -> ClientMessage:
     """Text -> typed message, or ``ProtocolError`` naming what is wrong (never echoing content)."""
     try:
         msg: ClientMessage = _decoder.decode(text)
-        return msg
+    except RecursionError:
+        # Nested deeper than the stack allows: neither the message nor its id can be read.
+        raise ProtocolError("bad_message", TOO_DEEP) from None
     except msgspec.ValidationError as exc:
         ref = _ref_of(text)
         kind = _type_of(text)
@@ -233,12 +288,17 @@ def decode(text: str | bytes) -> ClientMessage:
         raise ProtocolError("bad_message", f"invalid {kind}: {_where(exc)}", ref, kind) from None
     except msgspec.DecodeError:
         raise ProtocolError("bad_message", "a message must be one JSON object") from None
+    for name in _OPEN_FIELDS.get(type(msg), ()):
+        if _deeper_than(getattr(msg, name), MAX_DEPTH - 1):  # the message's object is level 1
+            kind = str(type(msg).__struct_config__.tag)
+            raise ProtocolError("bad_message", f"invalid {kind}: {TOO_DEEP}", msg.id, kind)
+    return msg
 
 
 def _ref_of(text: str | bytes) -> Id | None:
     try:
         ref = _envelope.decode(text).id
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):
         return None
     return ref if isinstance(ref, str | int) and not isinstance(ref, bool) else None
 
@@ -246,7 +306,7 @@ def _ref_of(text: str | bytes) -> Id | None:
 def _type_of(text: str | bytes) -> object:
     try:
         return _envelope.decode(text).type
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):
         return None
 
 

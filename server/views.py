@@ -10,14 +10,17 @@ import msgspec
 from msgspec import Meta
 from msgspec.structs import replace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rooms.model import DEFAULT_AGREEMENT, FloorMode, Role, RoomConfig
 from rooms.service import RoomNotFound
 from server import metrics, tokens
+from server.config import Settings
 from server.echo import BadOffer, CheckAccess, CheckRateLimited, ChecksBusy, EchoChecks, link_tag
 from server.echo import log as check_log
+from server.guards import is_loopback_name
 from server.links import new_room_id, room_link, room_links
 from server.node import Node
 
@@ -57,8 +60,13 @@ def _bearer(request: Request) -> str | None:
 
 
 async def _fields(request: Request) -> RoomFields | JSONResponse:
+    limit = _node(request).settings.max_message_bytes  # a room's fields fit in far less
     try:
-        return msgspec.json.decode(await request.body(), type=RoomFields)
+        return msgspec.json.decode(await _limited_body(request, limit), type=RoomFields)
+    except BodyTooLarge:
+        return api_error(413, "too_large", f"the body is larger than {limit} bytes")
+    except RecursionError:
+        return api_error(400, "bad_message", "the body nests too deeply")
     except msgspec.ValidationError as exc:
         return api_error(400, "bad_message", str(exc).replace("`", "'"))
     except msgspec.DecodeError:
@@ -199,7 +207,32 @@ async def readyz(request: Request) -> Response:
     return PlainTextResponse("ready" if ready else "unavailable", status_code=200 if ready else 503)
 
 
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def metrics_refusal(settings: Settings, client: str | None, headers: Headers) -> JSONResponse | None:
+    """Who may read ``/metrics``: with ``HEARTH_METRICS_KEY`` set, whoever presents it as a bearer
+    token; without, only a client on this machine that did not come through a proxy (a proxy on
+    the same host connects from loopback but adds a forwarding header)."""
+    key = settings.metrics_key
+    if key is not None:
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key.encode()):
+            return None
+        response = api_error(401, "unauthorized", "the metrics need the metrics key (HEARTH_METRICS_KEY)")
+        response.headers["www-authenticate"] = "Bearer"
+        return response
+    local = client is not None and is_loopback_name(client.lower())
+    if local and not any(name in headers for name in FORWARDING_HEADERS):
+        return None
+    return api_error(403, "forbidden", "the metrics are served to this machine only; set HEARTH_METRICS_KEY")
+
+
 async def metrics_page(request: Request) -> Response:
+    client = request.client.host if request.client is not None else None
+    refusal = metrics_refusal(_node(request).settings, client, request.headers)
+    if refusal is not None:
+        return refusal
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

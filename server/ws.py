@@ -140,8 +140,10 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             return False
         if message["type"] == "websocket.disconnect":
             return False
+        ref: protocol.Id | None = None  # the failing message's id, once it could be read
         try:
             msg = protocol.decode(_text(message))
+            ref = msg.id
             if not isinstance(msg, protocol.JoinMsg):
                 raise protocol.ProtocolError("unauthorized", "the first message must be join", msg.id)
             metrics.count_in("join")
@@ -159,7 +161,7 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             _error(conn, exc.code, exc.message, exc.ref)
         except Exception:
             log.exception("internal error during join", extra={"conn": conn.conn_id})
-            _refuse(conn, "internal", "something went wrong on our side", msg.id, CLOSE_INTERNAL)
+            _refuse(conn, "internal", "something went wrong on our side", ref, CLOSE_INTERNAL)
             return False
 
 

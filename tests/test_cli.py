@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from rooms.backends.sqlite import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
@@ -174,7 +176,9 @@ def test_uvicorn_config(tmp_path: Path, host: str) -> None:
     )
     config = uvicorn_config(settings, Starlette())
     assert (config.host, config.port) == (host, 8123)
-    assert config.ws == "websockets-sansio"
+    # uvicorn's websockets-sansio protocol, extended with the connection limits (server/transport.py).
+    assert isinstance(config.ws, type) and issubclass(config.ws, WebSocketsSansIOProtocol)
+    assert isinstance(config.http, type) and issubclass(config.http, H11Protocol)
     assert config.ws_per_message_deflate is False
     assert config.ws_max_size == 4096
     assert (config.ws_ping_interval, config.ws_ping_timeout) == (20.0, 20.0)

@@ -229,7 +229,8 @@ async def test_bad_bodies_are_refused(start_server: StartServer) -> None:
                                        headers={"content-type": "application/json"})
             assert response.status_code == 400, (body[:80], response.text)
             assert response.json()["error"]["code"] == "bad_message"
-        huge = await http.post("/api/check", content=offer("v=0" + "x" * 5000))
+        huge = await http.post("/api/check", content=offer("v=0" + "x" * 5000),
+                               headers={"content-type": "application/json"})
         assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
     assert checks(server).active == 0
 

@@ -14,8 +14,9 @@ from tests.server.conftest import SECRET, Running, StartServer, token_of
 
 async def post_room(server: Running, body: Any, headers: dict[str, str] | None = None) -> Any:
     async with server.http() as http:
-        if isinstance(body, str):
-            return await http.post("/api/rooms", content=body, headers=headers or {})
+        if isinstance(body, str):  # declared JSON, whatever it holds
+            json_headers = {"content-type": "application/json", **(headers or {})}
+            return await http.post("/api/rooms", content=body, headers=json_headers)
         return await http.post("/api/rooms", json=body, headers=headers or {})
 
 

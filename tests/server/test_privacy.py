@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -189,9 +190,76 @@ async def test_a_whole_session_leaves_no_personal_data_in_the_logs(hearth_proces
     for line in everything.splitlines():
         if "eyJ" in line:
             assert line.startswith(("Facilitator link", "Member link")), line[:60]
-    # Logs are JSON lines (hearth) or uvicorn's own short lines; none is a dump of a message.
+    # Logs are JSON lines, uvicorn's own included; none is a dump of a message.
+    assert stderr.strip()
     for line in stderr.splitlines():
-        if line.startswith("{"):
-            entry = json.loads(line)
-            assert set(entry) <= {"ts", "level", "logger", "msg", "room", "participant", "conn", "code",
-                                  "type", "role", "reason", "count", "error"}, entry
+        entry = json.loads(line)
+        assert set(entry) <= {"ts", "level", "logger", "msg", "room", "participant", "conn", "code",
+                              "type", "role", "reason", "count", "error"}, entry
+
+
+async def raw_http(port: int, request: bytes) -> tuple[int, bytes]:
+    """One HTTP exchange on a fresh connection: (the client's own port, the answer)."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), TIMEOUT)
+    try:
+        client_port: int = writer.get_extra_info("sockname")[1]
+        writer.write(request)
+        answer = await asyncio.wait_for(reader.read(), TIMEOUT)  # the server closes: Connection: close
+    finally:
+        writer.close()
+    return client_port, answer
+
+
+async def test_no_client_address_reaches_the_logs_and_every_line_is_json(hearth_process: Process) -> None:
+    """uvicorn logged every websocket as 'IP:PORT - "WebSocket /ws?query" [accepted]', in plain
+    text. Its lines now go through Hearth's JSON formatter, without the address or the query."""
+    process = hearth_process
+    ports: list[int] = []
+    host = f"Host: 127.0.0.1:{process.port}\r\n".encode()
+    async with httpx.AsyncClient(base_url=process.base_url, trust_env=False, timeout=TIMEOUT) as http:
+        created = await http.post("/api/rooms", json={"title": "Addresses", "lobby": False})
+    room_id, member = created.json()["room"]["id"], token_of(created.json()["member_link"])
+    for request in (
+        b"GET /healthz HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n",
+        f"GET /r/{room_id}?k={member} HTTP/1.1\r\n".encode() + host + b"Connection: close\r\n\r\n",
+        b"GET /nowhere HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+        b"NONSENSE\x00\r\n\r\n",  # uvicorn: "Invalid HTTP request received."
+    ):
+        client_port, answer = await raw_http(process.port, request)
+        ports.append(client_port)
+        assert answer.startswith(b"HTTP/1.1 "), answer[:40]
+
+    options = {"proxy": None, "compression": None, "open_timeout": TIMEOUT, "close_timeout": 2}
+    sockets = []
+    try:
+        for query in ("", f"?k={member}"):  # uvicorn logs the path with its query
+            ws = await connect(f"ws://127.0.0.1:{process.port}/ws{query}", **options)  # type: ignore[arg-type]
+            sockets.append(ws)
+            ports.append(ws.transport.get_extra_info("sockname")[1])
+            client = Client(ws)
+            assert (await client.join(member, f"Person{len(sockets)}"))["type"] in ("welcome", "lobby")
+        # A refused handshake (foreign Origin) is logged by uvicorn as '... "WebSocket /ws" 403'.
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", process.port), TIMEOUT)
+        ports.append(writer.get_extra_info("sockname")[1])
+        writer.write(b"GET /ws HTTP/1.1\r\n" + host + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                     b"Origin: https://evil.example\r\n\r\n")
+        refused = await asyncio.wait_for(reader.read(), TIMEOUT)
+        writer.close()
+        assert refused.startswith(b"HTTP/1.1 403"), refused[:40]
+    finally:
+        for ws in sockets:
+            await ws.close()
+    process.stop()
+    assert process.proc.returncode == 0
+
+    _stdout, stderr = process.output()
+    lines = stderr.splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is JSON, uvicorn's too
+    assert any(entry["logger"].startswith("uvicorn") for entry in entries)
+    assert any("WebSocket" in entry["msg"] for entry in entries)  # the lines that used to carry addresses
+    for port in ports:
+        assert f"127.0.0.1:{port}" not in stderr
+        pattern = re.compile(rf"(?<![0-9A-Za-z]){port}(?![0-9A-Za-z])")
+        assert not [line for line in lines if pattern.search(line)], f"client port {port} in the logs"
+    assert member not in stderr and "?k=" not in stderr

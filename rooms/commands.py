@@ -63,7 +63,11 @@ class Leave(Command, frozen=True, kw_only=True):
 
 
 class Chat(Command, frozen=True, kw_only=True):
+    """``message_id`` is made by the server (random, so the ids a member sees say nothing about
+    private messages they cannot see); the engine takes it as given and stays deterministic."""
+
     text: str
+    message_id: str
     to_facilitators: bool = False
 
 

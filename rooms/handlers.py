@@ -209,14 +209,14 @@ def leave(state: RoomState, cmd: c.Leave, ctx: Context) -> None:
 @rule(c.Chat, Capability.TAKE_PART, settles=False)
 def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
     sender = state.seats[cmd.actor]
-    state.chat_counter += 1
     message = ChatMessage(
-        id=f"m{state.chat_counter}",
+        id=cmd.message_id,
         sender=cmd.actor,
         name=sender.person.name,
         text=cmd.text,
         ts=ctx.now,
         private=cmd.to_facilitators,
+        role=sender.person.role,
     )
     state.chat = state.chat.with_message(message)
     if cmd.to_facilitators:

@@ -134,12 +134,16 @@ class Floor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """``role`` is the sender's role as the server knows it when the message was sent, so a
+    page can show who really speaks for the room whatever name someone picked."""
+
     id: str
     sender: str = msgspec.field(name="from")
     name: str
     text: str
     ts: float
     private: bool = False
+    role: Role = Role.MEMBER
 
 
 class ChatNotLoaded(RuntimeError):
@@ -276,7 +280,6 @@ class RoomState(msgspec.Struct, kw_only=True):
     seats: dict[str, Seat] = msgspec.field(default_factory=dict)
     floor: Floor = msgspec.field(default_factory=Floor)
     chat: ChatLog = msgspec.field(default_factory=ChatLog)
-    chat_counter: int = 0
     locked: bool = False
     banned_subs: frozenset[str] = frozenset()
     banned_devices: frozenset[str] = frozenset()
@@ -295,7 +298,6 @@ class RoomState(msgspec.Struct, kw_only=True):
             seats=dict(self.seats),
             floor=self.floor,
             chat=self.chat,
-            chat_counter=self.chat_counter,
             locked=self.locked,
             banned_subs=self.banned_subs,
             banned_devices=self.banned_devices,

@@ -8,6 +8,7 @@ messages. The socket loop only moves text; this module turns text into commands.
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -230,6 +231,12 @@ def to_command(msg: ClientMessage, actor: str) -> c.Command:
     return command
 
 
+def chat_message_id() -> str:
+    """A fresh chat message id: random, so the ids a member sees are not a sequence with gaps
+    where private messages were (64 bits: a collision within one session is not a concern)."""
+    return "m" + secrets.token_hex(8)
+
+
 def _set_floor(m: SetFloorMsg, a: str) -> c.SetFloor:
     explicit = m.turn_seconds is not msgspec.UNSET
     turn = None if isinstance(m.turn_seconds, msgspec.UnsetType) else m.turn_seconds
@@ -239,7 +246,9 @@ def _set_floor(m: SetFloorMsg, a: str) -> c.SetFloor:
 
 _COMMANDS: dict[type[Msg], Any] = {
     LeaveMsg: lambda m, a: c.Leave(actor=a),
-    ChatMsg: lambda m, a: c.Chat(actor=a, text=m.text, to_facilitators=m.to == "facilitators"),
+    ChatMsg: lambda m, a: c.Chat(
+        actor=a, text=m.text, message_id=chat_message_id(), to_facilitators=m.to == "facilitators"
+    ),
     ReactMsg: lambda m, a: c.React(actor=a, emoji=m.emoji),
     MediaMsg: lambda m, a: c.Media(actor=a, audio=m.audio, video=m.video),
     HandMsg: lambda m, a: c.Hand(actor=a, raised=m.raised),

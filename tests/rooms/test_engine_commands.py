@@ -53,8 +53,8 @@ Make = Callable[[str], c.Command]
 
 COMMANDS: list[tuple[str, Make, str]] = [
     ("leave", lambda a: c.Leave(actor=a), ANYONE),
-    ("chat", lambda a: c.Chat(actor=a, text="hello all"), ADMITTED),
-    ("chat_private", lambda a: c.Chat(actor=a, text="a word", to_facilitators=True), ADMITTED),
+    ("chat", lambda a: c.Chat(actor=a, text="hello all", message_id="c1"), ADMITTED),
+    ("chat_private", lambda a: c.Chat(actor=a, text="a", message_id="c2", to_facilitators=True), ADMITTED),
     ("react", lambda a: c.React(actor=a, emoji=REACTIONS[0]), ADMITTED),
     ("media", lambda a: c.Media(actor=a, audio=False, video=True), ADMITTED),
     ("hand", lambda a: c.Hand(actor=a, raised=True), ADMITTED),
@@ -99,7 +99,7 @@ def busy_room() -> Room:
     room = live_room(3, lobby=True, waiting=1, floor_mode=FloorMode.QUEUE)
     room.do(c.GiveFloor(actor=FAC, target="m3"))
     room.do(c.Hand(actor="m2", raised=True))
-    room.do(c.Chat(actor="m2", text="I had a rough week"))
+    room.do(c.Chat(actor="m2", text="I had a rough week", message_id="m1"))
     room.do(c.Mute(actor=FAC, target="m2"))
     return room
 
@@ -193,7 +193,7 @@ TARGET_CASES = [
 @pytest.mark.parametrize("cmd", [cmd for _, cmd in TARGET_CASES], ids=[name for name, _ in TARGET_CASES])
 def test_invalid_target(cmd: c.Command) -> None:
     room = live_room(2, lobby=True, waiting=1, facilitators=2)
-    room.do(c.Chat(actor="m1", text="hello"))
+    room.do(c.Chat(actor="m1", text="hello", message_id="c4"))
     room.refuse(cmd, "invalid_target")
 
 
@@ -483,11 +483,12 @@ def test_leave_from_the_lobby() -> None:
 def test_group_chat_is_numbered_for_everyone_and_stored() -> None:
     room = live_room(2)
     seq = room.state.seq
-    out = room.do(c.Chat(actor="m1", text="hello everyone"))
+    out = room.do(c.Chat(actor="m1", text="hello everyone", message_id="c5"))
     posted = only(out, ChatPosted)
     assert posted.to is None and posted.event.seq == seq + 1 == room.state.seq
     message = posted.event.message
-    assert (message.id, message.sender, message.name) == ("m1", "m1", "name-m1")
+    assert (message.id, message.sender, message.name) == ("c5", "m1", "name-m1")
+    assert message.role is Role.MEMBER
     assert message.text == "hello everyone"
     assert message.ts == room.now and message.private is False
     assert room.state.chat == [message]
@@ -498,7 +499,7 @@ def test_group_chat_is_numbered_for_everyone_and_stored() -> None:
 def test_private_chat_reaches_facilitators_and_the_sender_only() -> None:
     room = live_room(2, facilitators=2)
     seq = room.state.seq
-    out = room.do(c.Chat(actor="m1", text="I am not ok", to_facilitators=True))
+    out = room.do(c.Chat(actor="m1", text="I am not ok", message_id="c6", to_facilitators=True))
     posted = only(out, ChatPosted)
     assert set(posted.to or ()) == {"f1", "f2", "m1"} and len(posted.to or ()) == 3
     assert posted.event.seq is None and room.state.seq == seq
@@ -512,27 +513,27 @@ def test_private_chat_reaches_facilitators_and_the_sender_only() -> None:
 
 def test_private_chat_from_a_facilitator() -> None:
     room = live_room(1, facilitators=2)
-    posted = only(room.do(c.Chat(actor="f2", text="note", to_facilitators=True)), ChatPosted)
+    posted = only(room.do(c.Chat(actor="f2", text="note", message_id="c7", to_facilitators=True)), ChatPosted)
     assert sorted(posted.to or ()) == ["f1", "f2"]
+    assert posted.event.message.role is Role.FACILITATOR, "the role the server knows, for the page"
 
 
-def test_chat_ids_are_unique_and_delete_chat() -> None:
+def test_chat_ids_are_the_commands_and_delete_chat() -> None:
     room = live_room(2)
-    room.do(c.Chat(actor="m1", text="one"))
-    room.do(c.Chat(actor="m2", text="two", to_facilitators=True))
-    room.do(c.Chat(actor="m2", text="three"))
-    assert [m.id for m in room.state.chat] == ["m1", "m2", "m3"]
+    room.do(c.Chat(actor="m1", text="one", message_id="k7"))
+    room.do(c.Chat(actor="m2", text="two", message_id="a2", to_facilitators=True))
+    room.do(c.Chat(actor="m2", text="three", message_id="z0"))
+    assert [m.id for m in room.state.chat] == ["k7", "a2", "z0"], "the server's ids, in the order sent"
     seq = room.state.seq
-    out = room.do(c.DeleteChat(actor=FAC, message_id="m1"))
+    out = room.do(c.DeleteChat(actor=FAC, message_id="k7"))
     deleted = only(out, ChatDeleted)
-    assert deleted.to is None and deleted.event.id == "m1" and deleted.event.seq == seq + 1
-    assert [m.id for m in room.state.chat] == ["m2", "m3"]
-    room.refuse(c.DeleteChat(actor=FAC, message_id="m1"), "invalid_target")
-    room.do(c.Chat(actor="m1", text="four"))
-    assert room.state.chat[-1].id == "m4", "a deleted id is never reused"
+    assert deleted.to is None and deleted.event.id == "k7" and deleted.event.seq == seq + 1
+    assert [m.id for m in room.state.chat] == ["a2", "z0"]
+    room.refuse(c.DeleteChat(actor=FAC, message_id="k7"), "invalid_target")
+    room.do(c.Chat(actor="m1", text="four", message_id="q5"))
     seq = room.state.seq
-    out = room.do(c.DeleteChat(actor=FAC, message_id="m2"))  # private messages too
-    assert [m.id for m in room.state.chat] == ["m3", "m4"]
+    out = room.do(c.DeleteChat(actor=FAC, message_id="a2"))  # private messages too
+    assert [m.id for m in room.state.chat] == ["z0", "q5"]
     deleted = only(out, ChatDeleted)
     assert sorted(deleted.to or ()) == sorted([FAC, "m2"]), "only those who saw it hear of its deletion"
     assert deleted.event.seq is None and room.state.seq == seq, "a private deletion is not numbered"
@@ -798,7 +799,7 @@ def test_end_session() -> None:
     room = live_room(2, lobby=True, waiting=1, floor_mode=FloorMode.QUEUE)
     room.do(join("bad", sub="person-9"))
     room.do(c.Remove(actor=FAC, target="bad", ban=True))
-    room.do(c.Chat(actor="m1", text="hello"))
+    room.do(c.Chat(actor="m1", text="hello", message_id="c12"))
     room.do(c.GiveFloor(actor=FAC, target="m2"))
     room.do(c.Lock(actor=FAC, locked=True))
     room.do(c.Disconnect(actor="m2"))
@@ -836,7 +837,7 @@ def test_apply_returns_a_new_state_and_leaves_the_old_one() -> None:
     room = live_room(2)
     old = room.state
     snapshot = encode(old)
-    new, _ = apply(old, c.Chat(actor="m1", text="hi"), room.now + 1)
+    new, _ = apply(old, c.Chat(actor="m1", text="hi", message_id="c13"), room.now + 1)
     new2, _ = apply(old, c.EndSession(actor=FAC), room.now + 1)
     assert encode(old) == snapshot
     assert new is not old and new2 is not old

@@ -102,7 +102,7 @@ commands: st.SearchStrategy[c.Command] = st.one_of(
     st.builds(c.Disconnect, actor=slot),
     st.builds(c.Tick, grace_seconds=st.just(GRACE)),
     st.builds(c.Leave, actor=slot),
-    st.builds(c.Chat, actor=slot, text=st.just("hello"), to_facilitators=st.booleans()),
+    st.builds(c.Chat, actor=slot, text=st.just("hi"), message_id=st.just("?"), to_facilitators=st.booleans()),
     st.builds(c.React, actor=slot, emoji=st.sampled_from([*REACTIONS[:2], "🔥"])),
     st.builds(c.Media, actor=slot, audio=st.booleans(), video=st.booleans()),
     st.builds(c.Media, actor=slot, audio=st.just(True), video=st.booleans()),
@@ -168,6 +168,8 @@ def bind(cmd: c.Command, state: RoomState) -> c.Command:
         recent = [m.id for m in state.chat[-3:]]
         index = int(cmd.message_id[1:])
         changes["message_id"] = recent[index] if index < len(recent) else "m9"
+    if isinstance(cmd, c.Chat):  # the server makes a fresh id for each message
+        changes["message_id"] = f"m{state.chat.total + 1}"
     if isinstance(cmd, c.Resume):
         actor = changes["actor"]
         if cmd.session_id == CURRENT:

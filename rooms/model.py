@@ -36,6 +36,7 @@ class LobbyState(StrEnum):
     WAITING_FOR_FACILITATOR = "waiting_for_facilitator"
     WAITING_FOR_ADMISSION = "waiting_for_admission"
     DENIED = "denied"
+    TIMED_OUT = "timed_out"
 
 
 class LeaveReason(StrEnum):

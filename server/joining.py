@@ -32,6 +32,7 @@ _FATAL = {
     "banned": CLOSE_REFUSED,
     "room_locked": CLOSE_REFUSED,
     "room_full": CLOSE_REFUSED,
+    "lobby_full": CLOSE_REFUSED,
     "session_ended": CLOSE_SESSION_ENDED,
     "unauthorized": CLOSE_UNAUTHORIZED,
 }
@@ -85,6 +86,7 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         device=msg.device,
         session_id="s" + secrets.token_hex(8),
         conn=conn.conn_id,
+        lobby_max=settings.lobby_max,
     )
     await _seat(conn, node, claims.room, pid, command, msg.id)
     log.info("joined", extra={"conn": conn.conn_id, "room": claims.room, "participant": pid,

@@ -126,6 +126,10 @@ class AdmitAllMsg(Msg, frozen=True, kw_only=True, tag="admit_all"):
     pass
 
 
+class DenyAllMsg(Msg, frozen=True, kw_only=True, tag="deny_all"):
+    pass
+
+
 class DenyMsg(Msg, frozen=True, kw_only=True, tag="deny"):
     target: Target
 
@@ -151,7 +155,7 @@ ClientMessage = (
     JoinMsg | LeaveMsg | ChatMsg | ReactMsg | SignalMsg | MediaMsg | HandMsg | PassMsg | AwayMsg
     | SyncMsg | PingMsg | MuteMsg | MuteAllMsg | AllowSpeakMsg | GiveFloorMsg | NextFloorMsg
     | EndFloorMsg | SetFloorMsg | LowerHandMsg | LowerAllHandsMsg | AdmitMsg | AdmitAllMsg | DenyMsg
-    | LockMsg | RemoveMsg | DeleteChatMsg | EndSessionMsg
+    | DenyAllMsg | LockMsg | RemoveMsg | DeleteChatMsg | EndSessionMsg
 )  # fmt: skip
 
 KNOWN_TYPES = frozenset(str(m.__struct_config__.tag) for m in ClientMessage.__args__)
@@ -266,6 +270,7 @@ _COMMANDS: dict[type[Msg], Any] = {
     AdmitMsg: lambda m, a: c.Admit(actor=a, target=m.target),
     AdmitAllMsg: lambda m, a: c.AdmitAll(actor=a),
     DenyMsg: lambda m, a: c.Deny(actor=a, target=m.target),
+    DenyAllMsg: lambda m, a: c.DenyAll(actor=a),
     LockMsg: lambda m, a: c.Lock(actor=a, locked=m.locked),
     RemoveMsg: lambda m, a: c.Remove(actor=a, target=m.target, ban=m.ban),
     DeleteChatMsg: lambda m, a: c.DeleteChat(actor=a, message_id=m.message_id),

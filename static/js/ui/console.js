@@ -1,5 +1,5 @@
 // @ts-check
-/** The facilitator console: lobby (admit, deny, admit all), floor mode, turn timer, circle
+/** The facilitator console: lobby (admit, deny, admit all, deny all), floor mode, turn timer, circle
  * order (move up/down buttons, keyboard friendly), next/end floor, mute all, lower all hands,
  * lock, and ending the session behind a confirmation dialog. */
 import { toast } from "./announce.js";
@@ -16,6 +16,7 @@ export class Console {
     this.floorFormDirty = false;
     const click = (/** @type {string} */ id, /** @type {() => void} */ fn) => byId(id).addEventListener("click", fn);
     click("admit-all", () => this.act({ type: "admit_all" }, "Admit everyone"));
+    click("deny-all", () => this.act({ type: "deny_all" }, "Turn everyone away"));
     click("next-floor", () => this.act({ type: "next_floor" }, "Next speaker"));
     click("end-floor", () => this.act({ type: "end_floor" }, "Take the floor back"));
     click("mute-all", () => this.act({ type: "mute_all" }, "Mute all"));
@@ -106,6 +107,7 @@ export class Console {
     byId("lobby-count").textContent = state.lobby.length ? `(${state.lobby.length})` : "";
     byId("lobby-empty").hidden = state.lobby.length > 0;
     byId("admit-all").classList.toggle("quiet", state.lobby.length === 0);
+    byId("deny-all").hidden = state.lobby.length < 2; // clearing a crowded lobby at once
     byId("console-toggle").dataset.waiting = String(state.lobby.length);
   }
 

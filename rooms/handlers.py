@@ -41,6 +41,7 @@ from rooms.model import (
     SessionState,
 )
 from rooms.permissions import Capability, can
+from rooms.text import TextRefused, clean_chat_text
 
 REACTIONS: tuple[str, ...] = ("💜", "👏", "🙏", "🤗", "👍", "🌱")
 
@@ -240,11 +241,15 @@ def leave(state: RoomState, cmd: c.Leave, ctx: Context) -> None:
 @rule(c.Chat, Capability.TAKE_PART, settles=False)
 def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
     sender = state.seats[cmd.actor]
+    try:
+        text = clean_chat_text(cmd.text)  # no direction controls or stray invisible characters
+    except TextRefused as refused:
+        raise CommandError("bad_message", str(refused)) from None
     message = ChatMessage(
         id=cmd.message_id,
         sender=cmd.actor,
         name=sender.person.name,
-        text=cmd.text,
+        text=text,
         ts=ctx.now,
         private=cmd.to_facilitators,
         role=sender.person.role,

@@ -15,6 +15,7 @@ import msgspec
 from msgspec import Meta
 
 from rooms import commands as c
+from rooms import text as text_rules
 from rooms.model import FloorMode
 
 Id = str | int
@@ -219,11 +220,12 @@ def _where(exc: msgspec.ValidationError) -> str:
 
 
 def printable_name(name: str, max_chars: int) -> str:
-    """Display names: 1..max printable characters after trimming; raises ProtocolError."""
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= max_chars or not name.isprintable():
-        raise ProtocolError("bad_message", f"a name is 1 to {max_chars} printable characters")
-    return name
+    """Display names: 1..max printable characters after trimming, something visible, no
+    direction or stray invisible characters (``rooms.text.clean_name``); raises ProtocolError."""
+    try:
+        return text_rules.clean_name(name, max_chars)
+    except text_rules.TextRefused as refused:
+        raise ProtocolError("bad_message", str(refused)) from None
 
 
 # Client message -> engine command ----------------------------------------------------------------

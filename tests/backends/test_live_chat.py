@@ -20,6 +20,7 @@ from rooms.errors import CommandError
 from rooms.events import ChatDeleted, Delivery
 from rooms.model import ChatMessage, ChatNotLoaded, Role, RoomState
 from rooms.service import RoomService
+from server.protocol import chat_message_id
 from tests.backends.live_helpers import CONFIG, Node, RedisWorld, World, encode
 from tests.conftest import RedisServer
 
@@ -104,6 +105,21 @@ async def test_delete_chat(world: World) -> None:
     assert texts(state) == ["three", "four"] and [m.id for m in state.chat] == ["id-three", "id-four"]
     await say(service, "m2", "five")
     assert texts(await loaded(service)) == ["three", "four", "five"]
+    service.close()
+
+
+async def test_delete_chat_by_the_ids_the_server_makes(world: World) -> None:
+    """The server's random ids (``protocol.chat_message_id``) go through the store unchanged."""
+    service = await session(world)
+    ids = [chat_message_id() for _ in range(3)]
+    for message_id, (actor, private) in zip(ids, [("m1", False), ("m2", True), ("m1", False)], strict=True):
+        await service.execute(ROOM, c.Chat(actor=actor, text=message_id, message_id=message_id,
+                                           to_facilitators=private))
+    state = await loaded(service)
+    assert [m.id for m in state.chat] == [m.text for m in state.chat] == ids
+    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id=ids[1]))
+    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id=ids[0]))
+    assert [m.id for m in (await loaded(service)).chat] == [ids[2]]
     service.close()
 
 

@@ -71,14 +71,15 @@ def _joins_letters(before: str, after: str) -> bool:
     return letters and (_in(_JOINING_SCRIPTS, before) or _in(_JOINING_SCRIPTS, after))
 
 
+MAX_TAGS = 8  # the longest emoji tag sequence (a subdivision flag) has 7 tags
+
+
 def _tag_belongs(kept: list[str]) -> bool:
-    """A tag character continues a tag sequence that started with the black flag."""
-    for char in reversed(kept):
-        if ord(char) == BLACK_FLAG:
-            return True
-        if ord(char) not in TAGS:
-            return False
-    return False
+    """A tag character continues a tag sequence that started with the black flag. Only kept tags
+    are ever in ``kept``, so looking at the last few is enough (and costs O(1))."""
+    recent = kept[-MAX_TAGS:]
+    run = next((n for n, char in enumerate(reversed(recent)) if ord(char) not in TAGS), len(recent))
+    return run < len(recent) and ord(recent[-run - 1]) == BLACK_FLAG
 
 
 def _unwanted(text: str, index: int, kept: list[str]) -> bool:

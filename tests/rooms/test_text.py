@@ -35,6 +35,7 @@ CHAT_KEPT = [
     ("flag tag sequence kept", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
      "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"),
     ("stray tag characters removed", "hi\U000e0068\U000e0069", "hi"),
+    ("an overlong tag run is cut", "🏴" + "\U000e0067" * 1999, "🏴" + "\U000e0067" * 8),
 ]
 
 

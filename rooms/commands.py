@@ -29,6 +29,7 @@ class Join(Command, frozen=True, kw_only=True):
     device: str | None = None
     session_id: str = ""  # the id of the session this join starts, if it starts one
     conn: str = ""  # the socket taking the seat
+    lobby_max: int | None = None  # how many may wait in the lobby at once (None: no cap)
 
 
 class Resume(Command, frozen=True, kw_only=True):
@@ -49,10 +50,12 @@ class Disconnect(Command, frozen=True, kw_only=True):
 
 
 class Tick(Command, frozen=True, kw_only=True):
-    """The clock: expires grace periods and sends ``floor_time_up``. ``actor`` is ignored."""
+    """The clock: expires grace periods and lobby waits, and sends ``floor_time_up``. ``actor`` is
+    ignored. ``lobby_wait_seconds`` None: a lobby seat never times out."""
 
     actor: str = ""
     grace_seconds: float = 30.0
+    lobby_wait_seconds: float | None = None
 
 
 # Anyone ----------------------------------------------------------------------------------------
@@ -63,7 +66,11 @@ class Leave(Command, frozen=True, kw_only=True):
 
 
 class Chat(Command, frozen=True, kw_only=True):
+    """``message_id`` is made by the server (random, so the ids a member sees say nothing about
+    private messages they cannot see); the engine takes it as given and stays deterministic."""
+
     text: str
+    message_id: str
     to_facilitators: bool = False
 
 
@@ -141,6 +148,10 @@ class AdmitAll(Command, frozen=True, kw_only=True):
 
 class Deny(Command, frozen=True, kw_only=True):
     target: str
+
+
+class DenyAll(Command, frozen=True, kw_only=True):
+    """Clear the lobby: everyone waiting is turned away (not banned: they may join again)."""
 
 
 class Lock(Command, frozen=True, kw_only=True):

@@ -183,8 +183,10 @@ def lobby_state(state: RoomState) -> LobbyState:
     return LobbyState.WAITING_FOR_FACILITATOR
 
 
-def next_deadline(state: RoomState, grace_seconds: float) -> float | None:
-    """When the clock next matters: a turn running out, or a grace period ending."""
+def next_deadline(
+    state: RoomState, grace_seconds: float, lobby_wait_seconds: float | None = None
+) -> float | None:
+    """When the clock next matters: a turn running out, a grace period or a lobby wait ending."""
     deadlines: list[float] = []
     floor = state.floor
     if floor.holder is not None and floor.ends_at is not None and not floor.time_up_sent:
@@ -192,5 +194,7 @@ def next_deadline(state: RoomState, grace_seconds: float) -> float | None:
     for seat in state.seats.values():
         if seat.disconnected_at is not None:
             deadlines.append(seat.disconnected_at + grace_seconds)
+        elif lobby_wait_seconds is not None and not seat.admitted:
+            deadlines.append(seat.joined_at + lobby_wait_seconds)
     return min(deadlines) if deadlines else None
 

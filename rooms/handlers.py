@@ -41,6 +41,7 @@ from rooms.model import (
     SessionState,
 )
 from rooms.permissions import Capability, can
+from rooms.text import TextRefused, clean_chat_text
 
 REACTIONS: tuple[str, ...] = ("💜", "👏", "🙏", "🤗", "👍", "🌱")
 
@@ -114,6 +115,8 @@ def _drop(state: RoomState, pid: str, reason: LeaveReason, ctx: Context) -> None
     fl.drop_from_floor(state, pid)
     if seat.admitted:
         ctx.left[pid] = reason
+        if state.session is SessionState.LIVE and not state.room.lobby:
+            _admit_waiting(state)  # a place came free: without a lobby, the next one comes in
 
 
 def _start_session(state: RoomState, session_id: str, now: float) -> None:
@@ -122,8 +125,27 @@ def _start_session(state: RoomState, session_id: str, now: float) -> None:
     state.started_at = now
     state.floor = fl.fresh_floor(state)
     if not state.room.lobby:
-        for pid in [s.id for s in state.waiting()]:
-            _admit(state, pid)
+        _admit_waiting(state)
+
+
+def _room_has_space(state: RoomState) -> bool:
+    """Room seats are the admitted ones (reconnecting included); the lobby has its own cap."""
+    return len(state.admitted()) < state.room.max_participants
+
+
+def _admit_waiting(state: RoomState, *, held_too: bool = False) -> None:
+    """Let in those waiting, in the order they came, while the room has space; the others wait.
+    Those held after a ban come in only by a facilitator's hand (``held_too``: ``admit_all``)."""
+    for seat in sorted(state.waiting(), key=lambda s: s.joined_at):
+        if seat.held_after_ban and not held_too:
+            continue
+        if not seat.is_facilitator and not _room_has_space(state):
+            return
+        _admit(state, seat.id)
+
+
+def _room_full(state: RoomState) -> CommandError:
+    return CommandError("room_full", f"the room is full ({state.room.max_participants} people)")
 
 
 # Joining, leaving, connections ----------------------------------------------------------------
@@ -146,21 +168,22 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
         return
     if state.locked and not privileged:
         raise CommandError("room_locked", "the facilitator has locked the room")
-    if len(state.seats) >= state.room.max_participants and not privileged:
-        raise CommandError("room_full", "this room is full")
+    enters = can(cmd.role, Capability.BYPASS_LOBBY)
+    held = state.lobby_after_ban and cmd.sub is None and not enters  # a ban's hold lasts the session
+    straight_in = enters or (state.session is SessionState.LIVE and not state.room.lobby and not held)
+    if straight_in and not privileged and not _room_has_space(state):
+        raise _room_full(state)
+    if not straight_in and cmd.lobby_max is not None and len(state.waiting()) >= cmd.lobby_max:
+        raise CommandError("lobby_full", "the waiting room is full right now: please try again in a while")
     person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
-    bypass = can(cmd.role, Capability.BYPASS_LOBBY)
-    held = state.lobby_after_ban and cmd.sub is None and not bypass
     state.seats[cmd.actor] = Seat(
         person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn,
         held_after_ban=held,
     )
-    if bypass:
-        if state.session is SessionState.IDLE:
-            _start_session(state, cmd.session_id, ctx.now)
+    if straight_in:
         _admit(state, cmd.actor)
-    elif state.session is SessionState.LIVE and not state.room.lobby and not held:
-        _admit(state, cmd.actor)
+    if enters and state.session is SessionState.IDLE:
+        _start_session(state, cmd.session_id, ctx.now)
 
 
 @rule(c.Resume, None)
@@ -185,6 +208,9 @@ def disconnect(state: RoomState, cmd: c.Disconnect, ctx: Context) -> None:
     seat = state.seats.get(cmd.actor)
     if seat is None or not seat.person.connected or (cmd.conn and seat.conn != cmd.conn):
         raise CommandError("invalid_target", "not connected (or connected elsewhere now)")
+    if not seat.admitted:  # a lobby seat has no resume token: nobody could take it back
+        _drop(state, cmd.actor, LeaveReason.LEFT, ctx)
+        return
     state.seats[cmd.actor] = replace(seat, disconnected_at=ctx.now)
     _update(state, cmd.actor, connected=False)
     fl.release_if_holder(state, cmd.actor)
@@ -195,10 +221,18 @@ def tick(state: RoomState, cmd: c.Tick, ctx: Context) -> None:
     for seat in list(state.seats.values()):
         if seat.disconnected_at is not None and ctx.now >= seat.disconnected_at + cmd.grace_seconds:
             _drop(state, seat.id, LeaveReason.TIMEOUT, ctx)
+        elif _waited_too_long(seat, cmd.lobby_wait_seconds, ctx.now):
+            _drop(state, seat.id, LeaveReason.TIMEOUT, ctx)
+            timed_out = Lobby(state=LobbyState.TIMED_OUT)
+            ctx.deliveries.append(Delivery(timed_out, to=(seat.id,), close=CLOSE_REMOVED))
     floor = state.floor
     if floor.holder and floor.ends_at is not None and not floor.time_up_sent and ctx.now >= floor.ends_at:
         state.floor = replace(floor, time_up_sent=True)
         ctx.deliveries.append(Delivery(FloorTimeUp(holder=floor.holder)))
+
+
+def _waited_too_long(seat: Seat, lobby_wait_seconds: float | None, now: float) -> bool:
+    return lobby_wait_seconds is not None and not seat.admitted and now >= seat.joined_at + lobby_wait_seconds
 
 
 @rule(c.Leave, Capability.TAKE_PART, lobby_ok=True)
@@ -212,14 +246,18 @@ def leave(state: RoomState, cmd: c.Leave, ctx: Context) -> None:
 @rule(c.Chat, Capability.TAKE_PART, settles=False)
 def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
     sender = state.seats[cmd.actor]
-    state.chat_counter += 1
+    try:
+        text = clean_chat_text(cmd.text)  # no direction controls or stray invisible characters
+    except TextRefused as refused:
+        raise CommandError("bad_message", str(refused)) from None
     message = ChatMessage(
-        id=f"m{state.chat_counter}",
+        id=cmd.message_id,
         sender=cmd.actor,
         name=sender.person.name,
-        text=cmd.text,
+        text=text,
         ts=ctx.now,
         private=cmd.to_facilitators,
+        role=sender.person.role,
     )
     state.chat = state.chat.with_message(message)
     if cmd.to_facilitators:
@@ -388,14 +426,17 @@ def lower_all_hands(state: RoomState, cmd: c.LowerAllHands, ctx: Context) -> Non
 
 @rule(c.Admit, Capability.ADMIT)
 def admit(state: RoomState, cmd: c.Admit, ctx: Context) -> None:
-    _seat(state, cmd.target, admitted=False)
+    if not _seat(state, cmd.target, admitted=False).is_facilitator and not _room_has_space(state):
+        raise _room_full(state)
     _admit(state, cmd.target)
 
 
 @rule(c.AdmitAll, Capability.ADMIT)
 def admit_all(state: RoomState, cmd: c.AdmitAll, ctx: Context) -> None:
-    for seat in sorted(state.waiting(), key=lambda s: s.joined_at):
-        _admit(state, seat.id)
+    """Everyone waiting, in the order they came, as far as the room has space."""
+    if state.waiting() and not _room_has_space(state):
+        raise _room_full(state)
+    _admit_waiting(state, held_too=True)
 
 
 @rule(c.Deny, Capability.ADMIT)
@@ -403,6 +444,14 @@ def deny(state: RoomState, cmd: c.Deny, ctx: Context) -> None:
     _seat(state, cmd.target, admitted=False)
     del state.seats[cmd.target]
     ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(cmd.target,), close=CLOSE_REMOVED))
+
+
+@rule(c.DenyAll, Capability.ADMIT)
+def deny_all(state: RoomState, cmd: c.DenyAll, ctx: Context) -> None:
+    """Clear the lobby at once (a flood of strangers, or the end of arrivals)."""
+    for seat in state.waiting():
+        del state.seats[seat.id]
+        ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(seat.id,), close=CLOSE_REMOVED))
 
 
 @rule(c.Lock, Capability.LOCK)
@@ -453,6 +502,4 @@ def update_room(state: RoomState, cmd: c.UpdateRoom, ctx: Context) -> None:
     if state.session is SessionState.LIVE:
         ctx.deliveries.append(Delivery(RoomUpdated(room=cmd.config.public())))
         if not cmd.config.lobby:
-            for seat in state.waiting():
-                if not seat.held_after_ban:  # a ban's hold lasts the session
-                    _admit(state, seat.id)
+            _admit_waiting(state)

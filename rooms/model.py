@@ -36,6 +36,7 @@ class LobbyState(StrEnum):
     WAITING_FOR_FACILITATOR = "waiting_for_facilitator"
     WAITING_FOR_ADMISSION = "waiting_for_admission"
     DENIED = "denied"
+    TIMED_OUT = "timed_out"
 
 
 class LeaveReason(StrEnum):
@@ -141,12 +142,16 @@ class Floor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """``role`` is the sender's role as the server knows it when the message was sent, so a
+    page can show who really speaks for the room whatever name someone picked."""
+
     id: str
     sender: str = msgspec.field(name="from")
     name: str
     text: str
     ts: float
     private: bool = False
+    role: Role = Role.MEMBER
 
 
 class ChatNotLoaded(RuntimeError):
@@ -283,7 +288,6 @@ class RoomState(msgspec.Struct, kw_only=True):
     seats: dict[str, Seat] = msgspec.field(default_factory=dict)
     floor: Floor = msgspec.field(default_factory=Floor)
     chat: ChatLog = msgspec.field(default_factory=ChatLog)
-    chat_counter: int = 0
     locked: bool = False
     banned_subs: frozenset[str] = frozenset()
     banned_devices: frozenset[str] = frozenset()
@@ -305,7 +309,6 @@ class RoomState(msgspec.Struct, kw_only=True):
             seats=dict(self.seats),
             floor=self.floor,
             chat=self.chat,
-            chat_counter=self.chat_counter,
             locked=self.locked,
             banned_subs=self.banned_subs,
             banned_devices=self.banned_devices,

@@ -53,12 +53,14 @@ class RoomService:
         bus: Bus,
         *,
         grace_seconds: float = 30.0,
+        lobby_wait_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.directory = directory
         self.store = store
         self.bus = bus
         self.grace_seconds = grace_seconds
+        self.lobby_wait_seconds = lobby_wait_seconds
         self.clock = clock
         self._configs: dict[str, RoomConfig] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -130,7 +132,7 @@ class RoomService:
         old = self._timers.pop(room_id, None)
         if old is not None:
             old.cancel()
-        deadline = engine.next_deadline(state, self.grace_seconds) if state is not None else None
+        deadline = self.deadline(state) if state is not None else None
         if deadline is None:
             return
         delay = max(0.0, deadline - self.clock()) + 0.01
@@ -143,7 +145,14 @@ class RoomService:
         task.add_done_callback(_log_failure)
 
     async def _tick(self, room_id: str) -> None:
-        await self.execute(room_id, Tick(grace_seconds=self.grace_seconds))
+        await self.execute(room_id, self.tick())
+
+    def deadline(self, state: RoomState) -> float | None:
+        """When this room's clock next matters (``engine.next_deadline`` with this service's times)."""
+        return engine.next_deadline(state, self.grace_seconds, self.lobby_wait_seconds)
+
+    def tick(self) -> Tick:
+        return Tick(grace_seconds=self.grace_seconds, lobby_wait_seconds=self.lobby_wait_seconds)
 
 
 def _finished(state: RoomState) -> bool:

@@ -77,7 +77,11 @@ def create_app(settings: Settings) -> Starlette:
         backends = build_backends(settings, node_id)
         await backends.open()
         service = RoomService(
-            backends.directory, backends.store, backends.bus, grace_seconds=settings.grace_seconds
+            backends.directory,
+            backends.store,
+            backends.bus,
+            grace_seconds=settings.grace_seconds,
+            lobby_wait_seconds=settings.lobby_wait_seconds,
         )
         hub = Hub(backends.bus, backends.presence)
         node = Node(settings=settings, service=service, hub=hub, presence=backends.presence, node_id=node_id)

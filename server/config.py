@@ -285,6 +285,13 @@ class Settings:
     )
     link_ttl_days: int = field(default=180, metadata=_meta(_integer(1), "lifetime of invite links (days)"))
     grace_seconds: float = field(default=30.0, metadata=_meta(_positive_number, "reconnect grace (s)"))
+    lobby_max: int = field(
+        default=20, metadata=_meta(_integer(1), "people waiting in one room's lobby at once")
+    )
+    lobby_wait_seconds: float = field(
+        default=3600.0,
+        metadata=_meta(_positive_number, "longest anyone waits in a lobby before being turned away (s)"),
+    )
     join_timeout: float = field(default=10.0, metadata=_meta(_positive_number, "time to send join (s)"))
     heartbeat_interval: float = field(
         default=20.0, metadata=_meta(_positive_number, "websocket ping interval (s)")

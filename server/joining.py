@@ -11,8 +11,10 @@ import logging
 import secrets
 
 from rooms import commands as c
+from rooms import text as text_rules
 from rooms.backends.base import StoreUnavailable
 from rooms.errors import CommandError
+from rooms.model import Role
 from rooms.service import RoomNotFound
 from server import protocol, tokens
 from server.connection import Connection
@@ -31,6 +33,7 @@ _FATAL = {
     "banned": CLOSE_REFUSED,
     "room_locked": CLOSE_REFUSED,
     "room_full": CLOSE_REFUSED,
+    "lobby_full": CLOSE_REFUSED,
     "session_ended": CLOSE_SESSION_ENDED,
     "unauthorized": CLOSE_UNAUTHORIZED,
 }
@@ -74,6 +77,10 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         name = protocol.printable_name(raw_name, settings.max_name_chars)
     except protocol.ProtocolError as exc:
         raise JoinRefused(exc.code, exc.message, msg.id, None) from None
+    posed = text_rules.imitates_role(name) if claims.role is Role.MEMBER else None
+    if posed is not None:  # only those who hold a role may look like they do
+        raise JoinRefused("bad_message", f"please choose another name: names like \"{posed}\" are kept "
+                          "for the people who hold that role", msg.id, None)
     pid = participant_id(settings.secret, claims.room, claims.sub)
     command = c.Join(
         actor=pid,
@@ -84,6 +91,7 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         device=msg.device,
         session_id="s" + secrets.token_hex(8),
         conn=conn.conn_id,
+        lobby_max=settings.lobby_max,
     )
     await _seat(conn, node, claims.room, pid, command, msg.id)
     log.info("joined", extra={"conn": conn.conn_id, "room": claims.room, "participant": pid,

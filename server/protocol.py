@@ -8,12 +8,14 @@ messages. The socket loop only moves text; this module turns text into commands.
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
 from rooms import commands as c
+from rooms import text as text_rules
 from rooms.model import FloorMode
 
 Id = str | int
@@ -167,6 +169,10 @@ class AdmitAllMsg(Msg, frozen=True, kw_only=True, tag="admit_all"):
     pass
 
 
+class DenyAllMsg(Msg, frozen=True, kw_only=True, tag="deny_all"):
+    pass
+
+
 class DenyMsg(Msg, frozen=True, kw_only=True, tag="deny"):
     target: Target
 
@@ -192,7 +198,7 @@ ClientMessage = (
     JoinMsg | LeaveMsg | ChatMsg | ReactMsg | SignalMsg | MediaMsg | HandMsg | PassMsg | AwayMsg
     | SyncMsg | PingMsg | MuteMsg | MuteAllMsg | AllowSpeakMsg | GiveFloorMsg | NextFloorMsg
     | EndFloorMsg | SetFloorMsg | LowerHandMsg | LowerAllHandsMsg | AdmitMsg | AdmitAllMsg | DenyMsg
-    | LockMsg | RemoveMsg | DeleteChatMsg | EndSessionMsg
+    | DenyAllMsg | LockMsg | RemoveMsg | DeleteChatMsg | EndSessionMsg
 )  # fmt: skip
 
 KNOWN_TYPES = frozenset(str(m.__struct_config__.tag) for m in ClientMessage.__args__)
@@ -316,11 +322,12 @@ def _where(exc: msgspec.ValidationError) -> str:
 
 
 def printable_name(name: str, max_chars: int) -> str:
-    """Display names: 1..max printable characters after trimming; raises ProtocolError."""
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= max_chars or not name.isprintable():
-        raise ProtocolError("bad_message", f"a name is 1 to {max_chars} printable characters")
-    return name
+    """Display names: 1..max printable characters after trimming, something visible, no
+    direction or stray invisible characters (``rooms.text.clean_name``); raises ProtocolError."""
+    try:
+        return text_rules.clean_name(name, max_chars)
+    except text_rules.TextRefused as refused:
+        raise ProtocolError("bad_message", str(refused)) from None
 
 
 # Client message -> engine command ----------------------------------------------------------------
@@ -332,6 +339,12 @@ def to_command(msg: ClientMessage, actor: str) -> c.Command:
     return command
 
 
+def chat_message_id() -> str:
+    """A fresh chat message id: random, so the ids a member sees are not a sequence with gaps
+    where private messages were (64 bits: a collision within one session is not a concern)."""
+    return "m" + secrets.token_hex(8)
+
+
 def _set_floor(m: SetFloorMsg, a: str) -> c.SetFloor:
     explicit = m.turn_seconds is not msgspec.UNSET
     turn = None if isinstance(m.turn_seconds, msgspec.UnsetType) else m.turn_seconds
@@ -341,7 +354,9 @@ def _set_floor(m: SetFloorMsg, a: str) -> c.SetFloor:
 
 _COMMANDS: dict[type[Msg], Any] = {
     LeaveMsg: lambda m, a: c.Leave(actor=a),
-    ChatMsg: lambda m, a: c.Chat(actor=a, text=m.text, to_facilitators=m.to == "facilitators"),
+    ChatMsg: lambda m, a: c.Chat(
+        actor=a, text=m.text, message_id=chat_message_id(), to_facilitators=m.to == "facilitators"
+    ),
     ReactMsg: lambda m, a: c.React(actor=a, emoji=m.emoji),
     MediaMsg: lambda m, a: c.Media(actor=a, audio=m.audio, video=m.video),
     HandMsg: lambda m, a: c.Hand(actor=a, raised=m.raised),
@@ -359,6 +374,7 @@ _COMMANDS: dict[type[Msg], Any] = {
     AdmitMsg: lambda m, a: c.Admit(actor=a, target=m.target),
     AdmitAllMsg: lambda m, a: c.AdmitAll(actor=a),
     DenyMsg: lambda m, a: c.Deny(actor=a, target=m.target),
+    DenyAllMsg: lambda m, a: c.DenyAll(actor=a),
     LockMsg: lambda m, a: c.Lock(actor=a, locked=m.locked),
     RemoveMsg: lambda m, a: c.Remove(actor=a, target=m.target, ban=m.ban),
     DeleteChatMsg: lambda m, a: c.DeleteChat(actor=a, message_id=m.message_id),

@@ -16,9 +16,8 @@ import contextlib
 import logging
 import time
 
-from rooms import engine
 from rooms.backends.base import StoreUnavailable
-from rooms.commands import Disconnect, Tick
+from rooms.commands import Disconnect
 from rooms.errors import CommandError
 from server.node import Node
 
@@ -38,10 +37,10 @@ async def upkeep_once(node: Node, others: bool = True) -> None:
         state = await service.store.load(room_id, with_chat=False)
         if state is None:
             continue
-        deadline = engine.next_deadline(state, service.grace_seconds)
+        deadline = service.deadline(state)
         if deadline is not None and deadline <= time.time():
             with contextlib.suppress(CommandError):
-                await service.execute(room_id, Tick(grace_seconds=service.grace_seconds))
+                await service.execute(room_id, service.tick())
         connected = [s.id for s in state.seats.values() if s.person.connected]
         lost = await node.presence.orphans(room_id, connected) if connected and others else []
         lost += await _unheld(node, room_id, [pid for pid in connected if pid not in lost])

@@ -196,6 +196,10 @@ export class HearthClient extends Emitter {
       this.closing = { reason: "denied", message: "the facilitator did not let you in" };
       return;
     }
+    if (frame.state === "timed_out") {
+      this.closing = { reason: "refused", code: "lobby_timed_out", message: "nobody let you in for a long time" };
+      return;
+    }
     this.attempt = 0;
     this.setStatus("lobby");
     this.emit("lobby", { state: frame.state });

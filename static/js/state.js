@@ -39,6 +39,7 @@
  * @property {string} text
  * @property {number} ts
  * @property {boolean} private
+ * @property {"facilitator" | "member"} [role] the sender's role as the server knows it
  * @property {boolean} [deleted]
  */
 

@@ -20,6 +20,7 @@ from rooms.errors import CommandError
 from rooms.events import ChatDeleted, Delivery
 from rooms.model import ChatMessage, ChatNotLoaded, Role, RoomState
 from rooms.service import RoomService
+from server.protocol import chat_message_id
 from tests.backends.live_helpers import CONFIG, Node, RedisWorld, World, encode
 from tests.conftest import RedisServer
 
@@ -48,7 +49,9 @@ async def session(world: World) -> RoomService:
 
 
 async def say(service: RoomService, actor: str, text: str, *, private: bool = False) -> None:
-    await service.execute(ROOM, c.Chat(actor=actor, text=text, to_facilitators=private))
+    """Post ``text``; its message id is ``id-{text}`` (the server makes random ones)."""
+    chat = c.Chat(actor=actor, text=text, message_id=f"id-{text}", to_facilitators=private)
+    await service.execute(ROOM, chat)
 
 
 async def loaded(service: RoomService) -> RoomState:
@@ -72,7 +75,8 @@ async def test_chat_survives_other_commands_and_loads(world: World) -> None:
     await say(service, "m1", "three")
     await service.execute(ROOM, c.Hand(actor="m1", raised=False))
     state = await loaded(service)
-    assert texts(state) == ["one", "two", "three"] and [m.id for m in state.chat] == ["m1", "m2", "m3"]
+    assert texts(state) == ["one", "two", "three"]
+    assert [m.id for m in state.chat] == ["id-one", "id-two", "id-three"]
     assert [m.text for m in state.visible_chat(state.seats["m1"])] == ["one", "three"]
     assert [m.text for m in state.visible_chat(state.seats["m2"])] == ["one", "two", "three"]
     assert [m.text for m in state.visible_chat(state.seats["f1"])] == ["one", "two", "three"]
@@ -88,19 +92,34 @@ async def test_delete_chat(world: World) -> None:
     await say(service, "m1", "one")
     await say(service, "m2", "two", private=True)
     await say(service, "m1", "three")
-    out = await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="m2"))
-    assert [(d.event, sorted(d.to or ())) for d in out] == [(ChatDeleted(id="m2"), ["f1", "m2"])]
+    out = await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="id-two"))
+    assert [(d.event, sorted(d.to or ())) for d in out] == [(ChatDeleted(id="id-two"), ["f1", "m2"])]
     assert texts(await loaded(service)) == ["one", "three"]
     with pytest.raises(CommandError) as refused:
-        await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="m2"))
+        await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="id-two"))
     assert refused.value.code == "invalid_target"
     await say(service, "m1", "four")
-    out = await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="m1"))
+    out = await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="id-one"))
     assert [type(d.event) for d in out] == [ChatDeleted] and out[0].to is None
     state = await loaded(service)
-    assert texts(state) == ["three", "four"] and [m.id for m in state.chat] == ["m3", "m4"]
+    assert texts(state) == ["three", "four"] and [m.id for m in state.chat] == ["id-three", "id-four"]
     await say(service, "m2", "five")
     assert texts(await loaded(service)) == ["three", "four", "five"]
+    service.close()
+
+
+async def test_delete_chat_by_the_ids_the_server_makes(world: World) -> None:
+    """The server's random ids (``protocol.chat_message_id``) go through the store unchanged."""
+    service = await session(world)
+    ids = [chat_message_id() for _ in range(3)]
+    for message_id, (actor, private) in zip(ids, [("m1", False), ("m2", True), ("m1", False)], strict=True):
+        await service.execute(ROOM, c.Chat(actor=actor, text=message_id, message_id=message_id,
+                                           to_facilitators=private))
+    state = await loaded(service)
+    assert [m.id for m in state.chat] == [m.text for m in state.chat] == ids
+    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id=ids[1]))
+    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id=ids[0]))
+    assert [m.id for m in (await loaded(service)).chat] == [ids[2]]
     service.close()
 
 
@@ -127,7 +146,7 @@ async def test_the_end_of_the_session_takes_the_chat(world: World) -> None:
     await service.execute(ROOM, fran_joins("s2"))
     await say(service, "f1", "new session")
     state = await loaded(service)
-    assert texts(state) == ["new session"] and state.chat[0].id == "m1"
+    assert texts(state) == ["new session"] and state.chat[0].id == "id-new session"
     service.close()
 
 
@@ -135,11 +154,11 @@ async def test_chats_and_deletions_from_two_nodes_at_once(world: World) -> None:
     a, b = await session(world), await service_on(await world.node("b"))
     await say(a, "m1", "first")
     chats = [say(a, "m1", f"a{n}") for n in range(25)] + [say(b, "m2", f"b{n}") for n in range(25)]
-    deletion = b.execute(ROOM, c.DeleteChat(actor="f1", message_id="m1"))
+    deletion = b.execute(ROOM, c.DeleteChat(actor="f1", message_id="id-first"))
     await asyncio.wait_for(asyncio.gather(*chats[:10], deletion, *chats[10:]), 30)
     state = await loaded(a)
     assert sorted(texts(state)) == sorted([f"a{n}" for n in range(25)] + [f"b{n}" for n in range(25)])
-    assert [m.id for m in state.chat] == [f"m{n}" for n in range(2, 52)], "ids in the order of the log"
+    assert [m.id for m in state.chat] == [f"id-{text}" for text in texts(state)], "each id with its message"
     assert [t for t in texts(state) if t.startswith("a")] == [f"a{n}" for n in range(25)]
     a.close()
     b.close()
@@ -181,7 +200,7 @@ async def test_only_commands_that_read_the_chat_read_the_list(redis_world: Redis
 
     await say(service, "m2", "appended")
     assert await list_commands(client) == {"rpush"}, "a message is appended, nothing is read"
-    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="m2"))
+    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id="id-message 1"))
     assert await list_commands(client) == {"lrange", "lset"}, "a deletion reads and overwrites one entry"
     assert (await client.lrange(CHAT, 0, -1))[1] == b"", "the deleted text is gone from Redis"
     assert await client.llen(CHAT) == 6
@@ -272,5 +291,5 @@ async def test_a_state_with_its_chat_inside_still_works(redis_world: RedisWorld,
     await client.set(LIVE, msgspec.msgpack.encode(old_format))
     await say(service, "m1", "new")
     state = await loaded(service)
-    assert texts(state) == ["new"] and state.chat[0].id == "m5", "the old messages are dropped"
+    assert texts(state) == ["new"] and state.chat[0].id == "id-new", "the old messages are dropped"
     service.close()

@@ -120,17 +120,17 @@ def test_every_version_keeps_its_messages(ops: list[tuple[int, str, int]]) -> No
 
 def test_a_clone_shares_the_log() -> None:
     room = live_room(1)
-    room.do(c.Chat(actor="m1", text="hello"))
+    room.do(c.Chat(actor="m1", text="hello", message_id="c1"))
     assert room.state.clone().chat is room.state.chat
 
 
 def test_states_keep_their_chat_when_older_states_are_applied_to_again() -> None:
     """What an optimistic retry does: apply to a state whose log another result appended to."""
     room = live_room(1)
-    room.do(c.Chat(actor="m1", text="one"))
+    room.do(c.Chat(actor="m1", text="one", message_id="m1"))
     base = room.state
-    first, _ = apply(base, c.Chat(actor="m1", text="two"), room.now + 1)
-    second, _ = apply(base, c.Chat(actor="m1", text="deux"), room.now + 1)
+    first, _ = apply(base, c.Chat(actor="m1", text="two", message_id="m2"), room.now + 1)
+    second, _ = apply(base, c.Chat(actor="m1", text="deux", message_id="m2"), room.now + 1)
     deleted, _ = apply(first, c.DeleteChat(actor=FAC, message_id="m1"), room.now + 2)
     assert [m.text for m in base.chat] == ["one"]
     assert [m.text for m in first.chat] == ["one", "two"]

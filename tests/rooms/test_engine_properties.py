@@ -44,11 +44,11 @@ GRACE = 30.0
 # From PROTOCOL.md's "who" column, written out here rather than read from the engine's own table.
 FACILITATOR_ONLY: tuple[type[c.Command], ...] = (
     c.Mute, c.MuteAll, c.AllowSpeak, c.GiveFloor, c.NextFloor, c.EndFloor, c.SetFloor, c.LowerHand,
-    c.LowerAllHands, c.Admit, c.AdmitAll, c.Deny, c.Lock, c.Remove, c.DeleteChat, c.EndSession,
+    c.LowerAllHands, c.Admit, c.AdmitAll, c.Deny, c.DenyAll, c.Lock, c.Remove, c.DeleteChat, c.EndSession,
 )  # fmt: skip
 ERROR_CODES = {
     "bad_message", "unknown_type", "unauthorized", "forbidden", "invalid_target", "agreement_required",
-    "room_full", "room_locked", "banned", "not_allowed_to_speak", "rate_limited", "too_large",
+    "room_full", "lobby_full", "room_locked", "banned", "not_allowed_to_speak", "rate_limited", "too_large",
     "session_ended", "unavailable", "internal",
 }  # fmt: skip
 
@@ -74,6 +74,7 @@ def joins(draw: st.DrawFn) -> c.Join:
         sub=draw(st.sampled_from([None, f"sub-{pid}"])),
         device=draw(st.sampled_from([None, "dev-a", "dev-b", f"dev-{pid}"])),
         session_id=draw(st.sampled_from(SESSIONS)),
+        lobby_max=draw(st.sampled_from([None, 1, 3])),
     )
 
 
@@ -100,9 +101,9 @@ commands: st.SearchStrategy[c.Command] = st.one_of(
     st.builds(c.Resume, actor=slot, session_id=st.sampled_from([CURRENT, CURRENT, "s-old", None]),
               gen=st.integers(-1, 2)),
     st.builds(c.Disconnect, actor=slot),
-    st.builds(c.Tick, grace_seconds=st.just(GRACE)),
+    st.builds(c.Tick, grace_seconds=st.just(GRACE), lobby_wait_seconds=st.sampled_from([None, 60.0])),
     st.builds(c.Leave, actor=slot),
-    st.builds(c.Chat, actor=slot, text=st.just("hello"), to_facilitators=st.booleans()),
+    st.builds(c.Chat, actor=slot, text=st.just("hi"), message_id=st.just("?"), to_facilitators=st.booleans()),
     st.builds(c.React, actor=slot, emoji=st.sampled_from([*REACTIONS[:2], "🔥"])),
     st.builds(c.Media, actor=slot, audio=st.booleans(), video=st.booleans()),
     st.builds(c.Media, actor=slot, audio=st.just(True), video=st.booleans()),
@@ -131,6 +132,7 @@ commands: st.SearchStrategy[c.Command] = st.one_of(
     st.builds(c.Admit, actor=boss, target=slot),
     st.builds(c.AdmitAll, actor=boss),
     st.builds(c.Deny, actor=boss, target=slot),
+    st.builds(c.DenyAll, actor=boss),
     st.builds(c.Lock, actor=boss, locked=st.booleans()),
     st.builds(c.Remove, actor=boss, target=slot, ban=st.booleans()),
     st.builds(c.DeleteChat, actor=boss, message_id=message_ids),
@@ -168,6 +170,8 @@ def bind(cmd: c.Command, state: RoomState) -> c.Command:
         recent = [m.id for m in state.chat[-3:]]
         index = int(cmd.message_id[1:])
         changes["message_id"] = recent[index] if index < len(recent) else "m9"
+    if isinstance(cmd, c.Chat):  # the server makes a fresh id for each message
+        changes["message_id"] = f"m{state.chat.total + 1}"
     if isinstance(cmd, c.Resume):
         actor = changes["actor"]
         if cmd.session_id == CURRENT:
@@ -255,8 +259,9 @@ def check_state(state: RoomState) -> None:
     assert set(floor.order) <= admitted, "the circle names someone not in the room"
     assert set(state.speaking_since) <= set(state.seats)
     assert len({m.id for m in state.chat}) == len(state.chat)
-    if state.session is SessionState.LIVE and not state.room.lobby:
-        assert not state.waiting(), "without a lobby nobody waits during a session"
+    queue = [s for s in state.waiting() if not s.held_after_ban]  # a ban's hold is not a queue
+    if state.session is SessionState.LIVE and not state.room.lobby and queue:
+        assert len(admitted) >= state.room.max_participants, "without a lobby only a full room has a queue"
     if state.session is SessionState.IDLE:
         assert not admitted, "nobody is admitted before a facilitator starts the session"
         assert state.chat == [] and state.seq == 0 and holder is None
@@ -293,7 +298,7 @@ def check_deliveries(old: RoomState, new: RoomState, cmd: c.Command, out: list[D
         elif isinstance(event, Lobby):
             assert d.to is not None and len(d.to) == 1
             seat = new.seats.get(d.to[0])
-            if event.state is LobbyState.DENIED:
+            if event.state in (LobbyState.DENIED, LobbyState.TIMED_OUT):
                 assert seat is None and d.close == 4003
             else:
                 assert seat is not None and not seat.admitted
@@ -373,6 +378,7 @@ def _facilitator_commands(actor: str) -> list[c.Command]:
         c.Admit(actor=actor, target=actor),
         c.AdmitAll(actor=actor),
         c.Deny(actor=actor, target="m3"),
+        c.DenyAll(actor=actor),
         c.Lock(actor=actor, locked=True),
         c.Remove(actor=actor, target="m2", ban=True),
         c.DeleteChat(actor=actor, message_id="m1"),

@@ -343,6 +343,33 @@ async def test_delete_chat_removes_a_message_for_everyone(server: Running) -> No
     await fac.refused({"type": "delete_chat", "message_id": message_id}, "invalid_target")
 
 
+async def test_chat_ids_say_nothing_about_private_messages(server: Running) -> None:
+    """With ids counted per session (m1, m2, …) a member saw m1, m3 and learned that someone
+    wrote to the facilitators in between. Ids are random: no count, no order, no gap."""
+    room, fac, (ann, bob) = await server.live_room("Ann", "Bob")
+    await ann.ok({"type": "chat", "text": "one"})
+    for n in range(3):
+        await bob.ok({"type": "chat", "text": f"private {n}", "to": "facilitators"})
+    await ann.ok({"type": "chat", "text": "two"})
+    live = [(await ann.recv_until("chat"))["message"] for _ in range(2)]
+    assert [m["text"] for m in live] == ["one", "two"]
+    ids = [m["id"] for m in live]
+    late = await server.joined(room.member, "Late")
+    assert late.welcome is not None
+    assert [m["id"] for m in late.welcome["chat"]] == ids == [m["id"] for m in (await ann.snapshot())["chat"]]
+    seen_by_fac = [(await fac.recv_until("chat"))["message"] for _ in range(5)]
+    private = [m["id"] for m in seen_by_fac if m["private"]]
+    assert len(set(ids + private)) == 5
+    for message_id in ids + private:
+        assert not any(message_id.endswith(str(n)) and message_id[: -len(str(n))].isalpha()
+                       for n in range(1, 100)), f"{message_id} looks like a count"
+        assert len(message_id) >= 16, "random ids are long enough not to be guessed"
+    # The facilitator deletes by these ids as before.
+    await fac.ok({"type": "delete_chat", "message_id": private[1]})
+    assert (await bob.recv_until("chat_deleted"))["id"] == private[1]
+    assert [m["id"] for m in (await ann.snapshot())["chat"]] == ids
+
+
 async def test_end_session_ends_it_for_everyone_and_the_room_goes_idle(server: Running) -> None:
     room, fac, (ann,) = await _lobby_session(server)
     await ann.ok({"type": "chat", "text": "this is forgotten"})
@@ -519,7 +546,8 @@ async def test_numbered_events_are_gapless_and_in_the_same_order_for_everyone(se
     await fac.ok({"type": "set_floor", "mode": "circle", "turn_seconds": 30})
     await fac.ok({"type": "next_floor"})
     await fac.ok({"type": "lock", "locked": True})
-    await fac.ok({"type": "delete_chat", "message_id": "m1"})
+    hello = next(m for m in fac.seen if m["type"] == "chat" and m["message"]["text"] == "hello")
+    await fac.ok({"type": "delete_chat", "message_id": hello["message"]["id"]})
     await fac.ok({"type": "lower_all_hands"})
     await fac.ok({"type": "remove", "target": cleo.id})
     await bob.ok({"type": "sync"})

@@ -1,6 +1,7 @@
 // @ts-check
 /** Chat: the group's messages and private messages to the facilitators (always textContent),
- * removed messages shown as removed, facilitators' delete buttons, and reactions. */
+ * the sender's role as a badge apart from the name, removed messages shown as removed,
+ * facilitators' delete buttons, and reactions. */
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
 
@@ -66,6 +67,8 @@ export class Chat {
       data: { messageId: m.id } },
       el("p", { className: "chat-meta" },
         el("span", { className: "chat-name", text: mine ? "You" : m.name }),
+        // The role the server knows, apart from the name anyone can choose.
+        ...(m.role === "facilitator" ? [el("span", { className: "chat-role", text: "facilitator" })] : []),
         el("span", { className: "chat-time", text: time }),
         ...(m.private ? [el("span", { className: "chat-private-tag", text: "Private, to the facilitators" })] : [])),
       el("p", { className: "chat-text" }));

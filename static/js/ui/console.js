@@ -1,7 +1,7 @@
 // @ts-check
-/** The facilitator console: lobby (admit, deny, admit all; who waits only because of a ban is
- * marked), floor mode, turn timer, circle order (move up/down buttons, keyboard friendly),
- * next/end floor, mute all, lower all hands, lock, and ending the session behind a
+/** The facilitator console: lobby (admit, deny, admit all, deny all; who waits only because of
+ * a ban is marked), floor mode, turn timer, circle order (move up/down buttons, keyboard
+ * friendly), next/end floor, mute all, lower all hands, lock, and ending the session behind a
  * confirmation dialog. */
 import { toast } from "./announce.js";
 import { byId, el, setPressed, syncList } from "./dom.js";
@@ -17,6 +17,7 @@ export class Console {
     this.floorFormDirty = false;
     const click = (/** @type {string} */ id, /** @type {() => void} */ fn) => byId(id).addEventListener("click", fn);
     click("admit-all", () => this.act({ type: "admit_all" }, "Admit everyone"));
+    click("deny-all", () => this.act({ type: "deny_all" }, "Turn everyone away"));
     click("next-floor", () => this.act({ type: "next_floor" }, "Next speaker"));
     click("end-floor", () => this.act({ type: "end_floor" }, "Take the floor back"));
     click("mute-all", () => this.act({ type: "mute_all" }, "Mute all"));
@@ -110,6 +111,7 @@ export class Console {
     byId("lobby-ban-hint").hidden = !state.lobby.some((w) => w.reason === "after_ban");
     byId("lobby-empty").hidden = state.lobby.length > 0;
     byId("admit-all").classList.toggle("quiet", state.lobby.length === 0);
+    byId("deny-all").hidden = state.lobby.length < 2; // clearing a crowded lobby at once
     byId("console-toggle").dataset.waiting = String(state.lobby.length);
   }
 

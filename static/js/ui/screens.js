@@ -28,6 +28,8 @@ const ERRORS = /** @type {Record<string, [string, string]>} */ ({
   not_found: ["This room does not exist", "Check the link, or ask the facilitator for a new one."],
   room_locked: ["The room is locked", "The facilitator has closed the room to new arrivals for now. You can try again in a little while, or contact the facilitator."],
   room_full: ["The room is full", "There are no free places in this session right now. Please contact the facilitator."],
+  lobby_full: ["The waiting room is full", "Too many people are waiting to come in right now. Please try again in a few minutes, or contact the facilitator."],
+  lobby_timed_out: ["You waited a long time", "Nobody let you in for a long time, so the waiting room let you go. The session may not be running now: you can try again with the same link, or contact the facilitator."],
   banned: ["You cannot join this session", "A facilitator has closed this session to you. You can contact the group's organizer."],
   denied: ["You were not let in this time", "The facilitator did not admit you to this session. You can contact them if you think this is a mistake."],
   no_token: ["This link is incomplete", "The invite link is missing its key. Open the whole link you were given, or ask the facilitator for a new one."],

@@ -243,8 +243,8 @@ class Connection:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         seat = state.seats.get(self.pid) if state is not None else None
-        if state is None or seat is None or not seat.admitted:
-            return ""
+        if state is None or seat is None or not seat.admitted or seat.conn not in ("", self.conn_id):
+            return ""  # not (or no longer) this socket's seat: nothing of the room for it
         self.seq = state.seq
         return welcome_for(self.node, state, seat, kind).decode()
 

@@ -57,11 +57,12 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     data = filter_signal(msg.data, node.settings.ice_policy == "relay")
     if data is None:
         return
-    where = await node.presence.where(conn.room_id, msg.to)
+    where = await node.presence.where(conn.room_id, msg.to, target.conn)
     if where is None:
         return  # the recipient is reconnecting: it renegotiates once back
     payload = protocol.encode({"type": "signal", "from": conn.pid, "data": data})
-    frame = Frame(payload, (msg.to,), 0, None, None, "signal", time.time())
+    # Only the socket the seat names gets it, not one still trying to take the seat.
+    frame = Frame(payload, (msg.to,), 0, None, None, "signal", time.time(), target.conn)
     await node.service.relay(conn.room_id, frame, where)
 
 

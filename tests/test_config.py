@@ -231,3 +231,20 @@ def test_direct_construction_derives_the_rest(tmp_path: Path) -> None:
     assert s.store == f"sqlite:///{tmp_path}/hearth.db"
     assert s.public_url == "http://127.0.0.1:9001"
     assert SECRET not in repr(s)
+
+
+def test_the_live_store_defaults_to_the_store_and_needs_redis(tmp_path: Path) -> None:
+    durable, live = "redis://durable:6379/0", "redis://live:6379/0"
+    same = settings(tmp_path, {"HEARTH_STORE": durable})
+    assert (same.live_store, same.live_url(), same.live_store_persistence) == ("", durable, "refuse")
+    apart = settings(tmp_path, {"HEARTH_STORE": durable, "HEARTH_LIVE_STORE": live})
+    assert apart.live_url() == "redis://live:6379/0"
+    apart.check()
+    assert settings(tmp_path, live_store_persistence="WARN").live_store_persistence == "warn"
+    with pytest.raises(ConfigError, match="HEARTH_LIVE_STORE_PERSISTENCE"):
+        settings(tmp_path, live_store_persistence="ignore")
+    with pytest.raises(ConfigError, match="HEARTH_LIVE_STORE"):
+        settings(tmp_path, live_store="sqlite:///elsewhere.db")
+    # One node keeps live state in memory: a live store beside SQLite is a mistake, said at once.
+    with pytest.raises(ConfigError, match="HEARTH_STORE to redis"):
+        settings(tmp_path, live_store="redis://live:6379/0").check()

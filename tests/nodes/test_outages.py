@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import RedisServer
 from tests.nodes.conftest import PersistentRedis, StartNode
 from tests.server.conftest import TIMEOUT, Client
 
@@ -144,4 +145,21 @@ async def test_every_member_on_every_node_gets_every_event_across_redis_restarts
             assert check_order(client) == [], (turn, client.id)
             assert set(texts) <= view_chat(client), (turn, client.id, sorted(set(texts) - view_chat(client)))
     for node in nodes:
+        assert node.alive() and "Traceback" not in node.log(), node.log()
+
+
+async def test_a_live_store_restarted_without_its_data_ends_the_sessions_it_held(
+    redis_server: RedisServer, start_node: StartNode
+) -> None:
+    """The live store keeps nothing on disk: its restart loses the sessions in progress. Their
+    clients are told (4010, as at a session's end) rather than left waiting for frames."""
+    env = {"HEARTH_UPKEEP_SECONDS": "0.3"}
+    a, b = await asyncio.gather(start_node(redis_server.url, **env), start_node(redis_server.url, **env))
+    room = await a.create_room(lobby=False)
+    fran = await a.joined(room.facilitator, "Fran")
+    ann = await b.joined(room.member, "Ann")
+    redis_server.restart()  # a Redis without persistence: it comes back empty
+    for client in (fran, ann):
+        assert await client.expect_close(timeout=15) == 4010
+    for node in (a, b):
         assert node.alive() and "Traceback" not in node.log(), node.log()

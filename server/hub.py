@@ -94,7 +94,12 @@ class Hub:
         """Make ready for ``conn``'s join or resume as ``pid``, before the command runs: this node
         hears the room (so the connection's own frames reach it), and presence has the socket's
         own entry (so an accepted seat is never without one). Nothing of the seat changes: the
-        connection holding it keeps it, and its frames, until the command is accepted."""
+        connection holding it keeps it, and its frames, until the command is accepted.
+
+        While the bus is away (Redis is back for commands, but the bus still waits to reconnect)
+        this node would not hear the join's own welcome: ``StoreUnavailable``, a fixable refusal."""
+        if not getattr(self.bus, "available", True):
+            raise StoreUnavailable("the bus is reconnecting")
         room = self.rooms.get(room_id)
         if room is None:
             room = self.rooms[room_id] = LocalRoom(room_id)

@@ -163,3 +163,27 @@ async def test_a_live_store_restarted_without_its_data_ends_the_sessions_it_held
         assert await client.expect_close(timeout=15) == 4010
     for node in (a, b):
         assert node.alive() and "Traceback" not in node.log(), node.log()
+
+
+async def test_a_join_while_the_bus_is_still_away_is_answered(
+    persistent_redis: PersistentRedis, start_node: StartNode
+) -> None:
+    """Right after Redis is back the store answers, while the bus may still wait in its backoff:
+    a join then must get its welcome or a fixable ``unavailable``, never silence."""
+    env = {"HEARTH_UPKEEP_SECONDS": "0.3", "HEARTH_LIVE_STORE_PERSISTENCE": "warn"}
+    node = await start_node(persistent_redis.url, **env)
+    room = await node.create_room(lobby=False)
+    fran = await node.joined(room.facilitator, "Fran")
+    sockets = [await node.connect() for _ in range(4)]
+    persistent_redis.kill()
+    await asyncio.sleep(3.0)  # the bus's reconnect backoff grows to its longest (2 s)
+    persistent_redis.start()
+    answers = []
+    for index, client in enumerate(sockets):
+        await asyncio.sleep(0.1 * index)
+        join = {"type": "join", "token": room.member, "name": f"M{index}", "agree": True, "id": "j"}
+        await client.send(join)
+        answer = await client.recv_until(("welcome", "error"), timeout=10)
+        answers.append(answer["type"] if answer["type"] == "welcome" else answer["code"])
+    assert set(answers) <= {"welcome", "unavailable"}, answers
+    await fran.recv_until("snapshot", timeout=10)

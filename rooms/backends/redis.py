@@ -1,9 +1,11 @@
 """Redis backends for many nodes: room directory and presence here; the live store
 (``redis_store.py``) and the bus (``redis_bus.py``) are re-exported, so one import serves all.
 
-Key names, the client factory and the pub/sub ``Envelope`` are in ``redis_common.py``. Make one
+Key names, the client factory and the pub/sub ``Envelope`` are in ``redis_common.py``. Make a
 client with ``client_from_url(url)`` and share it between ``RedisDirectory``, ``RedisLiveStore``
-and ``RedisPresence``; whoever made it closes it. ``RedisBus`` makes and closes its own.
+and ``RedisPresence`` (or one for the directory and one, of a Redis that persists nothing, for the
+live store and presence: ``server/backends.py``); whoever made it closes it. ``RedisBus`` makes
+and closes its own.
 """
 
 from __future__ import annotations

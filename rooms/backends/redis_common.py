@@ -11,6 +11,9 @@ Every key starts with ``hearth:``:
   with a TTL; ``hearth:alive:{node}``:
   TTL key.
 
+``hearth:rooms`` lives in the store (persisted); every other key and both channel kinds live in
+the live store, which persists nothing (the same server unless ``HEARTH_LIVE_STORE`` names another).
+
 One Redis server (or a Sentinel-managed primary) is assumed: a transaction writes a room's key
 and the shared ``hearth:live-rooms`` set, which Redis Cluster would refuse (different slots).
 

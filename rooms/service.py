@@ -26,8 +26,12 @@ log = logging.getLogger("hearth.rooms")
 _encode = msgspec.json.Encoder().encode
 
 
-def encode_deliveries(deliveries: list[Delivery]) -> list[Frame]:
-    """Serialize each event once; every recipient gets the same bytes."""
+def encode_deliveries(deliveries: list[Delivery], state: RoomState | None = None) -> list[Frame]:
+    """Serialize each event once; every recipient gets the same bytes.
+
+    A frame for one participant names the connection its seat records in ``state`` (the state
+    the change produced): only that connection gets it, never a socket that merely claims to be
+    that participant while its own join or resume is still being checked."""
     now = time.time()
     frames: list[Frame] = []
     for d in deliveries:
@@ -37,7 +41,11 @@ def encode_deliveries(deliveries: list[Delivery]) -> list[Frame]:
             continue
         seq: int = getattr(event, "seq", 0) if d.to is None else 0
         kind = type(event).__struct_config__.tag
-        frames.append(Frame(_encode(event), d.to, seq, d.close, None, str(kind), now))
+        conn = ""
+        if d.to is not None and len(d.to) == 1 and state is not None:
+            seat = state.seats.get(d.to[0])
+            conn = seat.conn if seat is not None else ""
+        frames.append(Frame(_encode(event), d.to, seq, d.close, None, str(kind), now, conn))
     return frames
 
 
@@ -97,7 +105,9 @@ class RoomService:
             result[0] = kept
             return kept, deliveries
 
-        deliveries = await self.store.apply(room_id, step, encode_deliveries)
+        deliveries = await self.store.apply(
+            room_id, step, lambda deliveries: encode_deliveries(deliveries, result[0])
+        )
         self._schedule(room_id, result[0])
         return deliveries
 

@@ -216,6 +216,8 @@ def _video_size(text: str) -> tuple[int, int]:
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.check()
+    if settings.store_kind() == "redis":
+        _check_live_store(settings)
     if settings.store_kind() == "sqlite":
         first = asyncio.run(_ensure_first_room(settings))
         if first is not None:
@@ -232,6 +234,26 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0
+
+
+def _check_live_store(settings: Settings) -> None:
+    """Refuse (or, if the operator chose so, warn loudly) when the Redis holding live state, chat
+    and names writes them to disk: a session's words must not outlive it in a data file."""
+    from server.backends import live_store_persistence
+
+    kept = asyncio.run(live_store_persistence(settings.live_url()))
+    if kept is None:
+        return
+    where = "HEARTH_LIVE_STORE" if settings.live_store else "HEARTH_STORE (also the live store)"
+    problem = (
+        f"the Redis of {where} keeps {kept}: chat messages and names of sessions would be "
+        "written to disk. Run a second Redis without persistence (redis-server --save '' "
+        "--appendonly no, no volume) and set HEARTH_LIVE_STORE to it"
+    )
+    if settings.live_store_persistence != "warn":
+        raise ConfigError(f"{problem}; or set HEARTH_LIVE_STORE_PERSISTENCE=warn to run anyway")
+    print(f"hearth: WARNING: {problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
+          file=sys.stderr, flush=True)
 
 
 def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:

@@ -20,6 +20,7 @@ SECRET_FILE = "secret"
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than its digest are weak (RFC 7518 section 3.2)
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 ICE_POLICIES = ("all", "relay")
+LIVE_STORE_PERSISTENCE = ("refuse", "warn")
 
 IcePolicy = Literal["all", "relay"]
 StoreKind = Literal["sqlite", "redis"]
@@ -146,6 +147,13 @@ def _store(name: str, raw: object) -> str:
     raise ConfigError(f"{_label(name)} must be sqlite:///PATH or redis://HOST:PORT/DB, not {raw!r}")
 
 
+def _live_store(name: str, raw: object) -> str:
+    value = _text(name, raw)
+    if not value or value.startswith(("redis://", "rediss://")):
+        return value
+    raise ConfigError(f"{_label(name)} must be redis://HOST:PORT/DB (or empty), not {raw!r}")
+
+
 def _secret(name: str, raw: object) -> str:
     value = _text(name, raw)
     if len(value.encode()) < MIN_SECRET_BYTES:
@@ -230,6 +238,21 @@ class Settings:
         metadata=_meta(_path, "where the SQLite store and the generated secret live"),
     )
     store: str = field(default="", metadata=_meta(_store, "sqlite:///PATH (default) or redis://HOST:PORT/DB"))
+    live_store: str = field(
+        default="",
+        metadata=_meta(
+            _live_store,
+            "redis://HOST:PORT/DB keeping nothing on disk, for live state, chat, presence and "
+            "pub/sub (default: the store)",
+        ),
+    )
+    live_store_persistence: str = field(
+        default="refuse",
+        metadata=_meta(
+            _choice(LIVE_STORE_PERSISTENCE),
+            "refuse (default) or warn when the live store's Redis writes data to disk",
+        ),
+    )
     secret: str = field(
         default="", repr=False, metadata=_meta(_secret, "token signing key (generated when unset)")
     )
@@ -426,9 +449,18 @@ class Settings:
             )
         if self.ice_policy == "relay" and not self.turn_urls:
             raise ConfigError("HEARTH_ICE_POLICY=relay needs a TURN server: set HEARTH_TURN_URLS")
+        if self.live_store and self.store_kind() != "redis":
+            raise ConfigError(
+                "HEARTH_LIVE_STORE is for many nodes sharing a Redis store: set HEARTH_STORE to "
+                "redis://... as well (one node keeps live state in memory)"
+            )
 
     def store_kind(self) -> StoreKind:
         return "redis" if self.store.startswith(("redis://", "rediss://")) else "sqlite"
+
+    def live_url(self) -> str:
+        """The Redis of live state, chat, presence and pub/sub: ``live_store``, else the store."""
+        return self.live_store or self.store
 
     def sqlite_path(self) -> Path:
         """The database file of a ``sqlite:///PATH`` store (``sqlite:////abs`` or ``sqlite:///rel``)."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hearth.ws")
 
 CLOSE_TOO_SLOW = 4011
+CLOSE_SESSION_ENDED = 4010
 
 # Outbox items: (seq, text, close code, marker). A marker ("welcome" or "snapshot") asks the
 # writer to build that message from the latest state when it gets there.
@@ -212,9 +213,12 @@ class Connection:
         while self.outbox:
             seq, text, close, marker = self.outbox.popleft()  # items added meanwhile come next
             if marker:
-                text = await self._room_text(marker)
-                if not text:
+                room = await self._room_text(marker)
+                if room is None:  # the session is gone from the store (see _room_text)
+                    close = CLOSE_SESSION_ENDED
+                elif not room:
                     continue
+                text = room or ""
             elif seq:
                 if seq <= self.seq:
                     continue  # already part of the welcome/snapshot this client got
@@ -226,9 +230,13 @@ class Connection:
                 self._stop(None)
                 return
 
-    async def _room_text(self, kind: str) -> str:
+    async def _room_text(self, kind: str) -> str | None:
         """A ``welcome`` or ``snapshot`` from the latest state; numbered frames it covers are
-        skipped after it."""
+        skipped after it. Empty when there is nothing of the room for this socket (still in the
+        lobby, or the seat names a newer socket). ``None`` when the session itself is gone from
+        the store though this socket still holds a seat here: a live store restarted without its
+        data (it keeps nothing on disk) ends the sessions it held, and the client is told so
+        (4010) instead of waiting for frames that will never come."""
         from server.welcome import welcome_for
 
         delay = 0.05
@@ -243,8 +251,10 @@ class Connection:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         seat = state.seats.get(self.pid) if state is not None else None
-        if state is None or seat is None or not seat.admitted:
-            return ""
+        if state is None or seat is None:
+            return None if kind == SNAPSHOT else ""
+        if not seat.admitted or seat.conn not in ("", self.conn_id):
+            return ""  # not (or no longer) this socket's seat: nothing of the room for it
         self.seq = state.seq
         return welcome_for(self.node, state, seat, kind).decode()
 

@@ -124,17 +124,27 @@ async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bo
 
 async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Command,
                 ref: protocol.Id | None) -> None:
-    """Attach the connection first, so it receives its own lobby/welcome frames, then apply."""
+    """Run the join or resume; the connection takes the seat only once it was accepted.
+
+    Before the command, the connection is only *pending* on this node (it hears the room, and
+    presence has an entry for this socket of its own): the connection holding the seat keeps it
+    and every frame addressed to it, so a replayed resume token cannot take a victim's private
+    frames nor remove their presence, even for the moment the check takes. The welcome frame of
+    an accepted command promotes the connection where it arrives; so does the success here."""
     conn.room_id, conn.pid = room, pid
     try:
-        previous = await node.hub.attach(room, pid, conn)
+        await node.hub.prepare(room, pid, conn)
     except StoreUnavailable:
         conn.room_id, conn.pid = "", ""
         raise _unavailable(ref) from None
     try:
         await node.service.execute(room, command)
     except Exception as exc:
-        await node.hub.detach(room, pid, conn, restore=previous)
+        if isinstance(exc, StoreUnavailable) and node.hub.connection(room, pid) is conn:
+            # The connection broke after the write was sent, and the write happened: its
+            # welcome arrived and seated this connection. The join stands.
+            return
+        await node.hub.detach(room, pid, conn)
         conn.room_id, conn.pid = "", ""
         if not isinstance(exc, CommandError | StoreUnavailable | RoomNotFound):
             raise
@@ -143,8 +153,7 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
         if isinstance(exc, RoomNotFound):
             raise JoinRefused("unauthorized", "this room does not exist", ref, CLOSE_NOT_FOUND) from None
         raise _unavailable(ref) from None
-    if previous is not None:
-        previous.close_soon(CLOSE_REPLACED)
+    node.hub.accepted(room, pid, conn)
     if ref is not None:
         conn.reply(protocol.ack(ref))
 

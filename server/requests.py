@@ -15,7 +15,6 @@ from server import protocol
 from server.connection import Connection
 from server.node import Node
 from server.signals import check_sizes, filter_signal
-from server.welcome import welcome_for
 
 Handler = Callable[[Connection, Node, Any], Awaitable[None]]
 
@@ -25,16 +24,18 @@ async def _ping(conn: Connection, node: Node, msg: protocol.PingMsg) -> None:
 
 
 async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
-    state = await node.service.state(conn.room_id)
+    state = await node.service.state(conn.room_id, with_chat=False)
     seat = state.seats.get(conn.pid) if state is not None else None
     if state is None or seat is None:
         raise CommandError("session_ended", "you are no longer in this session")
     if not seat.admitted:
         conn.reply(protocol.encode(Lobby(state=lobby_state(state))))
         return
-    # Frames already queued with a seq the snapshot covers are skipped by the writer.
-    conn.seq = max(conn.seq, state.seq)
-    conn.reply(welcome_for(node, state, seat, "snapshot"))
+    # Not built here: a snapshot built from the state read above could reach the client after
+    # newer frames written meanwhile, taking its view back in time (and the frames in between
+    # would be skipped as covered). The writer builds it in its place in the outbox, from the
+    # latest state, so it covers every frame sent before it; frames it covers are skipped.
+    conn.resync()
 
 
 async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
@@ -58,11 +59,12 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     data = filter_signal(msg.data, node.settings.ice_policy == "relay")
     if data is None:
         return
-    where = await node.presence.where(conn.room_id, msg.to)
+    where = await node.presence.where(conn.room_id, msg.to, target.conn)
     if where is None:
         return  # the recipient is reconnecting: it renegotiates once back
     payload = protocol.encode({"type": "signal", "from": conn.pid, "data": data})
-    frame = Frame(payload, (msg.to,), 0, None, None, "signal", time.time())
+    # Only the socket the seat names gets it, not one still trying to take the seat.
+    frame = Frame(payload, (msg.to,), 0, None, None, "signal", time.time(), target.conn)
     await node.service.relay(conn.room_id, frame, where)
 
 

@@ -41,23 +41,25 @@ async def upkeep_once(node: Node, others: bool = True) -> None:
         if deadline is not None and deadline <= time.time():
             with contextlib.suppress(CommandError):
                 await service.execute(room_id, service.tick())
-        connected = [s.id for s in state.seats.values() if s.person.connected]
+        connected = [(s.id, s.conn) for s in state.seats.values() if s.person.connected]
         lost = await node.presence.orphans(room_id, connected) if connected and others else []
-        lost += await _unheld(node, room_id, [pid for pid in connected if pid not in lost])
+        lost += await _unheld(node, room_id, [seat for seat in connected if seat[0] not in lost])
         for pid in lost:
             with contextlib.suppress(CommandError):
                 await service.execute(room_id, Disconnect(actor=pid, conn=state.seats[pid].conn))
                 log.info("orphaned seat disconnected", extra={"room": room_id, "participant": pid})
 
 
-async def _unheld(node: Node, room_id: str, pids: list[str]) -> list[str]:
+async def _unheld(node: Node, room_id: str, seats: list[tuple[str, str]]) -> list[str]:
     """Seats said to be held by this node that it holds no socket of: the socket closed while
-    the store was away, so neither its presence entry nor its disconnection could be written."""
+    the store was away, so neither its presence entry nor its disconnection could be written.
+    A socket whose join was accepted but not yet promoted here still counts as held: presence
+    was written before the join ran, so an accepted seat is never without its entry."""
     unheld = []
-    for pid in pids:
-        if node.hub.connection(room_id, pid) is not None:
+    for pid, conn in seats:
+        if node.hub.holds(room_id, pid, conn):
             continue
-        if await node.presence.where(room_id, pid) == node.node_id:
+        if await node.presence.where(room_id, pid, conn) == node.node_id:
             unheld.append(pid)
     return unheld
 

@@ -190,7 +190,30 @@ def expression_of(option: str, args: list[str]) -> str:
 
 
 def test_every_service_is_there(compose: dict[str, Any]) -> None:
-    assert {"redis", "hearth1", "hearth2", "proxy", "turn"} <= set(compose["services"])
+    assert {"redis", "redis-live", "hearth1", "hearth2", "proxy", "turn"} <= set(compose["services"])
+
+
+def test_live_redis_keeps_nothing_on_disk(compose: dict[str, Any]) -> None:
+    """Sessions (state, chat, names, presence, pub/sub) go to a Redis without persistence."""
+    live = service(compose, "redis-live")
+    assert str(live["image"]).startswith("redis:7")
+    args = command(live)
+    assert args[0] == "redis-server"
+    assert args[args.index("--save") + 1] == "", "no RDB snapshots"
+    assert args[args.index("--appendonly") + 1] == "no", "no append-only file"
+    assert "volumes" not in live, "nothing of a session may be kept on a volume"
+    assert "redis-cli" in live["healthcheck"]["test"] and "ping" in live["healthcheck"]["test"]
+    assert "ports" not in live, "Redis must not be published outside the stack"
+    assert set(live["networks"]) == {"backend"}
+    for name in APP_NODES:
+        node = service(compose, name)
+        env = environment(node)
+        store, sessions = urlsplit(env["HEARTH_STORE"]), urlsplit(env["HEARTH_LIVE_STORE"])
+        assert (store.hostname, sessions.hostname) == ("redis", "redis-live")
+        assert (sessions.scheme, sessions.port) == ("redis", 6379)
+        assert node["depends_on"]["redis-live"]["condition"] == "service_healthy"
+        # The node's own check stays on: it would refuse a live store that writes to disk.
+        assert env.get("HEARTH_LIVE_STORE_PERSISTENCE", "refuse") == "refuse"
 
 
 def test_redis_keeps_an_append_only_file_on_a_named_volume(compose: dict[str, Any]) -> None:
@@ -213,6 +236,7 @@ def test_app_nodes_share_secret_store_and_turn(compose: dict[str, Any]) -> None:
         "HEARTH_SECRET",
         "HEARTH_ORGANIZER_KEY",
         "HEARTH_STORE",
+        "HEARTH_LIVE_STORE",
         "HEARTH_PUBLIC_URL",
         "HEARTH_TURN_URLS",
         "HEARTH_TURN_SECRET",

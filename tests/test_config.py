@@ -276,3 +276,20 @@ def test_check_refuses_a_signal_budget_smaller_than_one_message(tmp_path: Path) 
     with pytest.raises(ConfigError, match="HEARTH_SIGNAL_BYTES_BURST"):
         settings(tmp_path, signal_bytes_burst="65536", max_message_bytes="100000").check()
     settings(tmp_path, signal_bytes_burst="100000", max_message_bytes="100000").check()
+
+
+def test_the_live_store_defaults_to_the_store_and_needs_redis(tmp_path: Path) -> None:
+    durable, live = "redis://durable:6379/0", "redis://live:6379/0"
+    same = settings(tmp_path, {"HEARTH_STORE": durable})
+    assert (same.live_store, same.live_url(), same.live_store_persistence) == ("", durable, "refuse")
+    apart = settings(tmp_path, {"HEARTH_STORE": durable, "HEARTH_LIVE_STORE": live})
+    assert apart.live_url() == "redis://live:6379/0"
+    apart.check()
+    assert settings(tmp_path, live_store_persistence="WARN").live_store_persistence == "warn"
+    with pytest.raises(ConfigError, match="HEARTH_LIVE_STORE_PERSISTENCE"):
+        settings(tmp_path, live_store_persistence="ignore")
+    with pytest.raises(ConfigError, match="HEARTH_LIVE_STORE"):
+        settings(tmp_path, live_store="sqlite:///elsewhere.db")
+    # One node keeps live state in memory: a live store beside SQLite is a mistake, said at once.
+    with pytest.raises(ConfigError, match="HEARTH_STORE to redis"):
+        settings(tmp_path, live_store="redis://live:6379/0").check()

@@ -88,14 +88,21 @@ class Bus(Protocol):
 
 
 class Presence(Protocol):
-    """Which node holds which participant's socket, and which nodes are alive."""
+    """Which node holds which socket of a participant, and which nodes are alive.
+
+    Entries are per socket (participant id *and* connection id), not per seat: a socket that
+    only tries to take a seat (a join or resume not accepted yet) has an entry of its own and
+    never overwrites the entry of the socket the seat names, and a node removes only the entries
+    of its own sockets. Whether a seat is held is asked with the connection id its seat records.
+    """
 
     node_id: str
 
     async def heartbeat(self) -> None: ...
-    async def attach(self, room_id: str, pid: str) -> None: ...
-    async def detach(self, room_id: str, pid: str) -> None: ...
-    async def where(self, room_id: str, pid: str) -> str | None: ...
-    async def orphans(self, room_id: str, pids: list[str]) -> list[str]:
-        """Of ``pids``, those whose socket no live node holds."""
+    async def attach(self, room_id: str, pid: str, conn: str) -> None: ...
+    async def detach(self, room_id: str, pid: str, conn: str) -> None: ...
+    async def where(self, room_id: str, pid: str, conn: str) -> str | None: ...
+    async def orphans(self, room_id: str, seats: list[tuple[str, str]]) -> list[str]:
+        """Of ``seats`` (participant id, the connection its seat names), the participants whose
+        socket no live node holds."""
         ...

@@ -1,32 +1,32 @@
-"""Presence for one node: every participant with a socket is attached here, and nowhere else."""
+"""Presence for one node: every socket with a seat (or trying to take one) is attached here."""
 
 from __future__ import annotations
 
 
 class MemoryPresence:
     """``Presence`` of a single node: ``where`` is this node or nobody; ``orphans`` are the
-    participants without a socket here."""
+    seats whose socket is not attached here."""
 
     def __init__(self, node_id: str = "local") -> None:
         self.node_id = node_id
-        self._rooms: dict[str, set[str]] = {}
+        self._rooms: dict[str, set[tuple[str, str]]] = {}
 
     async def heartbeat(self) -> None:
         pass
 
-    async def attach(self, room_id: str, pid: str) -> None:
-        self._rooms.setdefault(room_id, set()).add(pid)
+    async def attach(self, room_id: str, pid: str, conn: str) -> None:
+        self._rooms.setdefault(room_id, set()).add((pid, conn))
 
-    async def detach(self, room_id: str, pid: str) -> None:
-        pids = self._rooms.get(room_id)
-        if pids is not None:
-            pids.discard(pid)
-            if not pids:
+    async def detach(self, room_id: str, pid: str, conn: str) -> None:
+        sockets = self._rooms.get(room_id)
+        if sockets is not None:
+            sockets.discard((pid, conn))
+            if not sockets:
                 del self._rooms[room_id]
 
-    async def where(self, room_id: str, pid: str) -> str | None:
-        return self.node_id if pid in self._rooms.get(room_id, ()) else None
+    async def where(self, room_id: str, pid: str, conn: str) -> str | None:
+        return self.node_id if (pid, conn) in self._rooms.get(room_id, ()) else None
 
-    async def orphans(self, room_id: str, pids: list[str]) -> list[str]:
+    async def orphans(self, room_id: str, seats: list[tuple[str, str]]) -> list[str]:
         here = self._rooms.get(room_id, set())
-        return [pid for pid in pids if pid not in here]
+        return [pid for pid, conn in seats if (pid, conn) not in here]

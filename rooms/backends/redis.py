@@ -1,9 +1,11 @@
 """Redis backends for many nodes: room directory and presence here; the live store
 (``redis_store.py``) and the bus (``redis_bus.py``) are re-exported, so one import serves all.
 
-Key names, the client factory and the pub/sub ``Envelope`` are in ``redis_common.py``. Make one
+Key names, the client factory and the pub/sub ``Envelope`` are in ``redis_common.py``. Make a
 client with ``client_from_url(url)`` and share it between ``RedisDirectory``, ``RedisLiveStore``
-and ``RedisPresence``; whoever made it closes it. ``RedisBus`` makes and closes its own.
+and ``RedisPresence`` (or one for the directory and one, of a Redis that persists nothing, for the
+live store and presence: ``server/backends.py``); whoever made it closes it. ``RedisBus`` makes
+and closes its own.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class RedisDirectory:
 
 # Presence ------------------------------------------------------------------------------------
 
-# HDEL only if the field still names this node: a newer socket on another node keeps its entry.
+# HDEL only if the field still names this node: another node's entry is never removed.
 _DETACH_OWN = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   return redis.call('HDEL', KEYS[1], ARGV[1])
@@ -115,12 +117,19 @@ return 0
 """
 
 
-class RedisPresence:
-    """Which node holds each participant's socket, and which nodes are alive.
+def socket_field(pid: str, conn: str) -> str:
+    """The presence hash's field of one socket of ``pid``: ids never contain a slash."""
+    return f"{pid}/{conn}"
 
-    ``hearth:presence:{room}`` maps participant id -> node id. Each node calls ``heartbeat``
-    more often than ``alive_ttl``; when a node dies its ``hearth:alive:{node}`` key expires, and
-    ``orphans`` then reports its participants so a surviving node can treat them as disconnected.
+
+class RedisPresence:
+    """Which node holds each socket, and which nodes are alive.
+
+    ``hearth:presence:{room}`` maps ``participant/connection`` -> node id, one field per socket:
+    a socket still trying to take a seat writes its own field and cannot overwrite (or, when
+    it goes, delete) the field of the socket the seat names. Each node calls ``heartbeat`` more
+    often than ``alive_ttl``; when a node dies its ``hearth:alive:{node}`` key expires, and
+    ``orphans`` then reports its seats so a surviving node can treat them as disconnected.
     A room's hash expires ``ttl_seconds`` after the last ``attach`` or ``touch``: nodes touch the
     rooms they hold, so entries a dead node left behind go with the room's last socket.
     Unreachable Redis raises ``StoreUnavailable``.
@@ -141,10 +150,10 @@ class RedisPresence:
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
 
-    async def attach(self, room_id: str, pid: str) -> None:
+    async def attach(self, room_id: str, pid: str, conn: str) -> None:
         try:
             async with self._client.pipeline(transaction=True) as pipe:
-                pipe.hset(presence_key(room_id), pid, self.node_id)
+                pipe.hset(presence_key(room_id), socket_field(pid, conn), self.node_id)
                 pipe.pexpire(presence_key(room_id), self.ttl_ms)
                 await pipe.execute()
         except UNREACHABLE as exc:
@@ -154,29 +163,32 @@ class RedisPresence:
         """Push the expiry of these rooms' hashes ``ttl_seconds`` into the future."""
         await expire_all(self._client, [presence_key(room_id) for room_id in room_ids], self.ttl_ms)
 
-    async def detach(self, room_id: str, pid: str) -> None:
+    async def detach(self, room_id: str, pid: str, conn: str) -> None:
         try:
-            await self._detach(keys=[presence_key(room_id)], args=[pid, self.node_id])
+            await self._detach(keys=[presence_key(room_id)], args=[socket_field(pid, conn), self.node_id])
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
 
-    async def where(self, room_id: str, pid: str) -> str | None:
+    async def where(self, room_id: str, pid: str, conn: str) -> str | None:
         try:
-            node = cast("bytes | None", await self._client.hget(presence_key(room_id), pid))
+            field = socket_field(pid, conn)
+            node = cast("bytes | None", await self._client.hget(presence_key(room_id), field))
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
         return None if node is None else node.decode()
 
-    async def orphans(self, room_id: str, pids: list[str]) -> list[str]:
-        """Of ``pids``, those no node holds: no presence entry, or their node's alive key is gone."""
-        if not pids:
+    async def orphans(self, room_id: str, seats: list[tuple[str, str]]) -> list[str]:
+        """Of ``seats``, the participants no node holds: no entry for the socket their seat names,
+        or its node's alive key is gone."""
+        if not seats:
             return []
+        fields = [socket_field(pid, conn) for pid, conn in seats]
         try:
-            nodes = cast("list[bytes | None]", await self._client.hmget(presence_key(room_id), pids))
+            nodes = cast("list[bytes | None]", await self._client.hmget(presence_key(room_id), fields))
             known = sorted({node for node in nodes if node is not None})
             keys = [alive_key(node.decode()) for node in known]
             alive_flags = cast("list[bytes | None]", await self._client.mget(keys)) if keys else []
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
         alive = {node for node, flag in zip(known, alive_flags, strict=True) if flag is not None}
-        return [pid for pid, node in zip(pids, nodes, strict=True) if node is None or node not in alive]
+        return [pid for (pid, _), node in zip(seats, nodes, strict=True) if node is None or node not in alive]

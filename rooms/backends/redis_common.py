@@ -7,8 +7,12 @@ Every key starts with ``hearth:``:
   ``hearth:chat:{room}``: list, the msgpack of each chat message of the session in order (an
   empty entry for a deleted one), with the same TTL; ``hearth:live-rooms``: set of ids.
 - ``hearth:room:{room}``: pub/sub channel of a room; ``hearth:node:{node}``: channel of a node.
-- ``hearth:presence:{room}``: hash, participant id -> node id, with a TTL; ``hearth:alive:{node}``:
+- ``hearth:presence:{room}``: hash, ``participant/connection`` -> node id (one field per socket),
+  with a TTL; ``hearth:alive:{node}``:
   TTL key.
+
+``hearth:rooms`` lives in the store (persisted); every other key and both channel kinds live in
+the live store, which persists nothing (the same server unless ``HEARTH_LIVE_STORE`` names another).
 
 One Redis server (or a Sentinel-managed primary) is assumed: a transaction writes a room's key
 and the shared ``hearth:live-rooms`` set, which Redis Cluster would refuse (different slots).

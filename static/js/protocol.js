@@ -211,11 +211,21 @@ export class HearthClient extends Emitter {
     if (this.syncing || frame.seq <= this.state.seq) return;
     if (frame.seq !== this.state.seq + 1) {
       this.syncing = true;
-      this.send({ type: "sync" });
+      this.askSnapshot();
       return;
     }
     this.state.seq = frame.seq;
     this.applyEvent(frame);
+  }
+
+  /** Ask for a `snapshot` after a gap; numbered frames wait for it (they are dropped until it
+   * comes). A refused `sync` (the room service is away for a moment) is asked again a little
+   * later, so the view never stays stuck behind a gap. */
+  askSnapshot() {
+    this.request({ type: "sync" }).catch((/** @type {ProtocolError} */ error) => {
+      if (!this.syncing || error.code === "disconnected" || error.code === "session_ended") return;
+      setTimeout(() => { if (this.syncing) this.askSnapshot(); }, 1000);
+    });
   }
 
   /** @param {import("./state.js").Frame} frame */

@@ -163,14 +163,28 @@ async def test_publish_node_reaches_only_that_node(world: World) -> None:
 async def test_presence_attach_where_detach(world: World) -> None:
     presence = (await world.node("a")).presence
     await presence.heartbeat()
-    assert await presence.where("r1", "p1") is None
-    await presence.attach("r1", "p1")
-    await presence.attach("r1", "p2")
-    assert await presence.where("r1", "p1") == presence.node_id
-    assert await presence.where("r2", "p1") is None
-    assert await presence.orphans("r1", ["p1", "p2", "p3"]) == ["p3"]
+    assert await presence.where("r1", "p1", "c1") is None
+    await presence.attach("r1", "p1", "c1")
+    await presence.attach("r1", "p2", "c2")
+    assert await presence.where("r1", "p1", "c1") == presence.node_id
+    assert await presence.where("r2", "p1", "c1") is None
+    assert await presence.orphans("r1", [("p1", "c1"), ("p2", "c2"), ("p3", "c3")]) == ["p3"]
     assert await presence.orphans("r1", []) == []
-    await presence.detach("r1", "p1")
-    await presence.detach("r1", "p1")  # twice is harmless
-    assert await presence.where("r1", "p1") is None
-    assert await presence.orphans("r1", ["p1", "p2"]) == ["p1"]
+    await presence.detach("r1", "p1", "c1")
+    await presence.detach("r1", "p1", "c1")  # twice is harmless
+    assert await presence.where("r1", "p1", "c1") is None
+    assert await presence.orphans("r1", [("p1", "c1"), ("p2", "c2")]) == ["p1"]
+
+
+async def test_presence_is_per_socket(world: World) -> None:
+    """A second socket claiming a participant (a join or resume being checked) neither replaces
+    nor, when it goes, removes the entry of the socket the seat names."""
+    presence = (await world.node("a")).presence
+    await presence.heartbeat()
+    await presence.attach("r1", "p1", "victim")
+    await presence.attach("r1", "p1", "attacker")
+    await presence.detach("r1", "p1", "attacker")
+    assert await presence.where("r1", "p1", "victim") == presence.node_id
+    assert await presence.where("r1", "p1", "attacker") is None
+    assert await presence.orphans("r1", [("p1", "victim")]) == []
+    assert await presence.orphans("r1", [("p1", "attacker")]) == ["p1"]

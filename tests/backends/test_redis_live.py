@@ -44,13 +44,16 @@ async def test_presence_across_nodes(world: RedisWorld) -> None:
     a, b = (await world.node("a")).presence, (await world.node("b")).presence
     await a.heartbeat()
     await b.heartbeat()
-    await a.attach("r1", "p1")
-    assert await b.where("r1", "p1") == "a"
+    await a.attach("r1", "p1", "c1")
+    assert await b.where("r1", "p1", "c1") == "a"
     # p1 reconnects through node b; node a's late detach must not remove b's entry.
-    await b.attach("r1", "p1")
-    await a.detach("r1", "p1")
-    assert await a.where("r1", "p1") == "b"
-    assert await a.orphans("r1", ["p1"]) == []
+    await b.attach("r1", "p1", "c2")
+    await a.detach("r1", "p1", "c1")
+    assert await a.where("r1", "p1", "c2") == "b"
+    assert await a.orphans("r1", [("p1", "c2")]) == []
+    # Nor can a node remove an entry another node wrote, whatever socket id it names.
+    await a.detach("r1", "p1", "c2")
+    assert await a.where("r1", "p1", "c2") == "b"
 
 
 async def test_participants_of_a_dead_node_are_orphans(client: Redis) -> None:
@@ -58,15 +61,16 @@ async def test_participants_of_a_dead_node_are_orphans(client: Redis) -> None:
     dying = RedisPresence(client, "dying", alive_ttl=0.2)
     await alive.heartbeat()
     await dying.heartbeat()
-    await alive.attach("r1", "p1")
-    await dying.attach("r1", "p2")
-    assert await alive.orphans("r1", ["p1", "p2", "p3"]) == ["p3"]
+    await alive.attach("r1", "p1", "c1")
+    await dying.attach("r1", "p2", "c2")
+    seats = [("p1", "c1"), ("p2", "c2"), ("p3", "c3")]
+    assert await alive.orphans("r1", seats) == ["p3"]
     assert 0 < await client.pttl("hearth:alive:dying") <= 200
     await asyncio.sleep(0.3)  # "dying" stopped beating: its alive key expired
-    assert await alive.orphans("r1", ["p1", "p2", "p3"]) == ["p2", "p3"]
-    assert await alive.where("r1", "p2") == "dying"  # presence says where, orphans says if alive
+    assert await alive.orphans("r1", seats) == ["p2", "p3"]
+    assert await alive.where("r1", "p2", "c2") == "dying"  # presence says where, orphans says if alive
     await dying.heartbeat()  # back (a pause, not a death)
-    assert await alive.orphans("r1", ["p2"]) == []
+    assert await alive.orphans("r1", [("p2", "c2")]) == []
 
 
 # Expiry ----------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ async def test_an_outage_is_reported_promptly_and_recovered_from(
         assert await timed(node.store.room_ids()) < PROMPT
         assert await timed(node.store.touch(["r1"])) < PROMPT
         assert await timed(node.presence.heartbeat()) < PROMPT
-        assert await timed(node.presence.where("r1", "p1")) < PROMPT
+        assert await timed(node.presence.where("r1", "p1", "c1")) < PROMPT
         assert await timed(directory.get("r1")) < PROMPT
         assert await timed(bus.publish("r1", [frame(1)])) < PROMPT
         assert await node.store.ping() is False

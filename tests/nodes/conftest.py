@@ -10,7 +10,8 @@ Every node still running is stopped at teardown. Nothing reaches beyond 127.0.0.
 
 ``persistent_redis``: a redis-server of this test's own, with an append-only file fsynced on
 every write, so ``kill()`` then ``start()`` brings it back with its data (a Redis crash that
-loses nothing).
+loses nothing). A node refuses a live store that writes to disk: nodes started on it need
+``HEARTH_LIVE_STORE_PERSISTENCE="warn"``.
 """
 
 from __future__ import annotations

@@ -248,7 +248,9 @@ async def test_ending_a_session_leaves_no_keys_of_it_in_redis(
     assert redis_keys.exists(live) == 1 and redis_keys.llen(f"hearth:chat:{room.id}") == 1
     assert redis_keys.sismember("hearth:live-rooms", room.id)
     held = {k.decode(): v.decode() for k, v in redis_keys.hgetall(presence).items()}
-    assert set(held) == {fran.id, ana.id, ben.id} and len(set(held.values())) == 2  # two nodes
+    # One entry per socket: "participant/connection" -> node.
+    assert {field.split("/")[0] for field in held} == {fran.id, ana.id, ben.id}
+    assert len(held) == 3 and len(set(held.values())) == 2  # two nodes
 
     await fran.ok({"type": "end_session"})
     for client in (fran, ana, ben):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from tests.conftest import RedisServer
 from tests.server.conftest import Client, Running, StartServer
 
 
@@ -119,3 +121,39 @@ async def test_after_leave_there_is_nothing_to_resume(server: Running) -> None:
     again = await server.connect()
     welcome = await again.join(room.member, "Ann", resume=ann.welcome["resume"])
     assert welcome["you"]["id"] != ann.id
+
+
+async def test_a_replayed_resume_token_never_gets_the_victims_frames(
+    start_server: StartServer, redis_server: RedisServer
+) -> None:
+    """On Redis a join takes round trips: the seat must not change hands while they run."""
+    server = await start_server(store=redis_server.url, signal_rate_per_second=1000.0, signal_burst=5000)
+    room, fac, (ann,) = await server.live_room("Ann")
+    assert ann.welcome is not None
+    used = ann.welcome["resume"]
+    ann.abort()
+    ann = await server.connect()
+    assert (await ann.join(room.member, "Ann", resume=used))["type"] == "welcome"  # `used` is spent
+
+    async def signals(count: int) -> None:
+        for n in range(count):
+            await fac.send({"type": "signal", "to": ann.id, "data": {"candidate": {"candidate": f"s{n}"}}})
+            if n % 20 == 0:
+                await asyncio.sleep(0)
+
+    async def attacks(count: int) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        for _ in range(count):
+            thief = await server.connect()
+            attempt = {"type": "join", "token": "garbage", "name": "Ann", "agree": True, "resume": used}
+            await thief.send(attempt)
+            assert await thief.expect_close() == 4001
+            received += thief.seen
+        return received
+
+    _, stolen = await asyncio.gather(signals(1500), attacks(40))
+    assert [m for m in stolen if m.get("type") != "error"] == []
+    assert all(m["code"] == "unauthorized" for m in stolen)
+    # Ann still holds her seat and got her signals.
+    await ann.recv_until("signal", timeout=5)
+    await ann.ok({"type": "ping"})

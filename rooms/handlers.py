@@ -218,7 +218,7 @@ def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
         ts=ctx.now,
         private=cmd.to_facilitators,
     )
-    state.chat = state.chat.with_message(message)
+    state.chat = state.chat.with_message(message).capped(cmd.max_messages, cmd.max_bytes)
     if cmd.to_facilitators:
         ctx.deliveries.append(Delivery(ChatPosted(message=message), to=_private_audience(state, message)))
     else:

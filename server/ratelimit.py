@@ -16,13 +16,23 @@ class TokenBucket:
         self.stamp = time.monotonic()
 
     def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        self._refill()
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True
         return False
+
+    def charge(self, cost: float) -> None:
+        """Take ``cost`` more tokens for work already done (a reply whose cost was known only
+        once built), into debt if need be: the next messages wait until it is paid back. The
+        debt is bounded by one burst, so one huge reply cannot silence a client for long."""
+        self._refill()
+        self.tokens = max(-self.burst, self.tokens - cost)
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
 
 
 class Strikes:

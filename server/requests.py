@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from rooms.backends.base import Frame
 from rooms.engine import lobby_state
 from rooms.errors import CommandError
@@ -15,7 +17,6 @@ from server import protocol
 from server.connection import Connection
 from server.node import Node
 from server.signals import filter_signal
-from server.welcome import welcome_for
 
 Handler = Callable[[Connection, Node, Any], Awaitable[None]]
 
@@ -25,16 +26,39 @@ async def _ping(conn: Connection, node: Node, msg: protocol.PingMsg) -> None:
 
 
 async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
-    state = await node.service.state(conn.room_id)
+    if conn.admitted:
+        # Built by the writer from the latest state when it gets there: repeated requests meanwhile
+        # coalesce into it, nothing is built for a socket that goes, and its size is charged.
+        conn.request_snapshot()
+        return
+    state = await node.service.state(conn.room_id, with_chat=False)
     seat = state.seats.get(conn.pid) if state is not None else None
     if state is None or seat is None:
         raise CommandError("session_ended", "you are no longer in this session")
     if not seat.admitted:
         conn.reply(protocol.encode(Lobby(state=lobby_state(state))))
         return
-    # Frames already queued with a seq the snapshot covers are skipped by the writer.
-    conn.seq = max(conn.seq, state.seq)
-    conn.reply(welcome_for(node, state, seat, "snapshot"))
+    conn.request_snapshot()  # admitted since the check above: the welcome is on its way too
+
+
+async def _chat_history(conn: Connection, node: Node, msg: protocol.ChatHistoryMsg) -> None:
+    """A page of older chat the requester may see, charged by its size like a snapshot."""
+    state = await node.service.state(conn.room_id)
+    seat = state.seats.get(conn.pid) if state is not None else None
+    if state is None or seat is None:
+        raise CommandError("session_ended", "you are no longer in this session")
+    if not seat.admitted:
+        raise CommandError("forbidden", "you are waiting to be let in")
+    page = node.settings.chat_page
+    try:
+        messages, more = state.chat_page(seat, min(msg.limit or page, page), msg.before)
+    except KeyError:
+        raise CommandError("invalid_target", "no chat message with that id (deleted, or too old)") from None
+    reply = protocol.encode(
+        {"type": "chat_history", "ref": msg.id, "before": msg.before, "messages": messages, "more": more}
+    )
+    conn.reply(reply)
+    conn.charge(len(reply))
 
 
 async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
@@ -73,7 +97,10 @@ async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
         raise protocol.ProtocolError(
             "too_large", f"a chat message is at most {node.settings.max_chat_chars} characters"
         )
-    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+    settings = node.settings
+    command = protocol.to_command(msg, conn.pid)
+    caps = {"max_messages": settings.chat_max_messages, "max_bytes": settings.chat_max_bytes}
+    await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps))
 
 
 async def _command(conn: Connection, node: Node, msg: Any) -> None:
@@ -87,6 +114,7 @@ SERVER_HANDLERS: dict[type, Handler] = {
     protocol.LeaveMsg: _leave,
     protocol.SignalMsg: _signal,
     protocol.ChatMsg: _chat,
+    protocol.ChatHistoryMsg: _chat_history,
 }
 
 

@@ -51,7 +51,7 @@ class Connection:
     __slots__ = (
         "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "node", "outbox",
         "outbox_bytes", "outbox_max_bytes", "outbox_size", "pending_ref", "pid", "rate", "reader",
-        "receive", "room_id", "send", "seq", "snapshot_pending", "stopped",
+        "receive", "room_id", "send", "seq", "snapshot_charged", "snapshot_pending", "stopped",
     )
 
     def __init__(self, send: Send, receive: Receive, node: Node, conn_id: str) -> None:
@@ -72,6 +72,7 @@ class Connection:
         self.outbox_max_bytes = node.settings.outbox_bytes
         self.outbox_bytes = 0  # the text queued in the outbox
         self.snapshot_pending = False  # a snapshot marker waits in the outbox
+        self.snapshot_charged = False  # ... and the client asked for it: its size is charged
         self.rate: TokenBucket | None = None  # the reader's bucket for ordinary messages, once joined
         self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
         # True once nothing more will be written: the close frame went out, a send failed (the
@@ -110,12 +111,16 @@ class Connection:
     def resync(self) -> None:
         """Send a fresh ``snapshot`` (after the bus was away and may have lost frames)."""
         if self.admitted:
-            self.request_snapshot()
+            self.request_snapshot(asked=False)
 
-    def request_snapshot(self) -> None:
+    def request_snapshot(self, *, asked: bool = True) -> None:
         """Queue a ``snapshot``, unless one already waits in the outbox: it will be built from the
-        latest state when the writer gets to it, so one answers every request made meanwhile."""
-        if self.snapshot_pending or self.closing is not None or self.stopped:
+        latest state when the writer gets to it, so one answers every request made meanwhile.
+        ``asked``: the client asked (``sync``), so it pays for its size; a resync is on us."""
+        if self.closing is not None or self.stopped:
+            return
+        self.snapshot_charged = self.snapshot_charged or asked
+        if self.snapshot_pending:
             return
         self.snapshot_pending = True
         self._put((0, "", None, SNAPSHOT))
@@ -250,7 +255,7 @@ class Connection:
             self._drain = None
             self.outbox = None
             self.outbox_bytes = 0
-            self.snapshot_pending = False
+            self.snapshot_pending = self.snapshot_charged = False
 
     async def _write_queued(self) -> None:
         send = self.send
@@ -258,8 +263,9 @@ class Connection:
             seq, text, close, marker = self.outbox.popleft()  # items added meanwhile come next
             self.outbox_bytes -= len(text)
             if marker:
+                charged = marker == SNAPSHOT and self.snapshot_charged
                 if marker == SNAPSHOT:
-                    self.snapshot_pending = False  # a request from now on needs a newer one
+                    self.snapshot_pending = self.snapshot_charged = False  # later: a newer one
                     if self.closing is not None:
                         continue  # no work for a socket that is going
                 text = await self._room_text(marker)
@@ -267,7 +273,8 @@ class Connection:
                     continue
                 if marker == SNAPSHOT:
                     metrics.SNAPSHOTS.inc()
-                    self.charge(len(text))
+                    if charged:
+                        self.charge(len(text))
             elif seq:
                 if seq <= self.seq:
                     continue  # already part of the welcome/snapshot this client got

@@ -26,11 +26,8 @@ async def _ping(conn: Connection, node: Node, msg: protocol.PingMsg) -> None:
 
 
 async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
-    if conn.admitted:
-        # Built by the writer from the latest state when it gets there: repeated requests meanwhile
-        # coalesce into it, nothing is built for a socket that goes, and its size is charged.
-        conn.request_snapshot()
-        return
+    # The state without its chat (cheap, whatever the chat's length): who is asking, and an
+    # honest `unavailable` while the store is away.
     state = await node.service.state(conn.room_id, with_chat=False)
     seat = state.seats.get(conn.pid) if state is not None else None
     if state is None or seat is None:
@@ -38,7 +35,9 @@ async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
     if not seat.admitted:
         conn.reply(protocol.encode(Lobby(state=lobby_state(state))))
         return
-    conn.request_snapshot()  # admitted since the check above: the welcome is on its way too
+    # Built by the writer from the latest state when it gets there: repeated requests meanwhile
+    # coalesce into it, nothing is built for a socket that goes, and its size is charged.
+    conn.request_snapshot()
 
 
 async def _chat_history(conn: Connection, node: Node, msg: protocol.ChatHistoryMsg) -> None:

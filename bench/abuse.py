@@ -9,7 +9,7 @@ work does not slow the measuring client) does what issue 10 found stalls a node:
 - ``chatters`` members post the longest chat messages as fast as the rate limit lets them
   (the session's chat grows to its cap, so every snapshot is as big as it gets);
 - a flooder joins (resuming its seat each time), writes a burst of ``sync`` requests in one go
-  and drops the connection at once, over and over;
+  and drops the connection at once, up to 20 times a second;
 - a non-reader joins on a socket with a tiny receive buffer, asks for snapshots and never reads.
 
 Reported: room A's p50/p99 latency without and with the abuser, side by side, and their ratio,
@@ -35,7 +35,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.quick_room import percentile, rss_bytes
+from bench.quick_room import cpu_seconds, percentile, rss_bytes
 from bench.two_nodes import start_nodes, stop_nodes
 
 # The shipped limits, not the raised ones of the throughput scenarios: they are the defence.
@@ -58,6 +58,8 @@ class AbuseRow:
     received_abused: int
     server_rss_mib_quiet: float
     server_rss_mib_abused: float
+    server_cpu_share_quiet: float  # of one core, while room A was measured
+    server_cpu_share_abused: float
     abuser: dict[str, Any] = field(default_factory=dict)
     kind: str = "abuse"
 
@@ -88,7 +90,9 @@ async def join_socket(
 # The abuser (its own process) --------------------------------------------------------------------
 
 
-async def abuse(port: int, member: str, seconds: float, chatters: int, burst: int) -> dict[str, int]:
+async def abuse(
+    port: int, member: str, seconds: float, chatters: int, burst: int, cycle: float = 0.05
+) -> dict[str, int]:
     url = f"ws://127.0.0.1:{port}/ws"
     pending: set[asyncio.Future[None]] = set()
     counts = {"chats": 0, "flood_cycles": 0, "syncs_written": 0, "non_reader_cycles": 0, "closed": 0}
@@ -124,6 +128,7 @@ async def abuse(port: int, member: str, seconds: float, chatters: int, burst: in
             closing = asyncio.ensure_future(ws.close())
             pending.add(closing)
             closing.add_done_callback(pending.discard)
+            await asyncio.sleep(cycle)  # the same abuse offered whatever the server does with it
 
     async def non_reader() -> None:
         resume: str | None = None
@@ -207,8 +212,11 @@ async def run_abuse(
             fac_b, member_b = await create_room(node.base)
             facilitators = [(await join_socket(url, token, "Fran"))[0] for token in (fac_a, fac_b)]
             readers = [asyncio.ensure_future(drain(ws)) for ws in facilitators]
+            pid = node.process.pid
+            cpu, wall = cpu_seconds(pid), time.monotonic()
             quiet = await measure(url, member_a, messages, interval)
-            rss_quiet = rss_bytes(node.process.pid)
+            cpu_quiet = (cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
+            rss_quiet = rss_bytes(pid)
             seconds = fill + messages * interval + 5
             command = [sys.executable, "-m", "bench.abuse", "abuser", "--port", str(node.port),
                        "--member", member_b, "--seconds", f"{seconds:.1f}", "--chatters", str(chatters),
@@ -216,8 +224,10 @@ async def run_abuse(
             abuser = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             try:
                 await asyncio.sleep(fill)
+                cpu, wall = cpu_seconds(pid), time.monotonic()
                 abused = await measure(url, member_a, messages, interval)
-                rss_abused = rss_bytes(node.process.pid)
+                cpu_abused = (cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
+                rss_abused = rss_bytes(pid)
                 out, _ = await asyncio.to_thread(abuser.communicate, timeout=seconds + 30)
                 counts = json.loads(out or b"{}")
             finally:
@@ -246,6 +256,8 @@ async def run_abuse(
         received_abused=len(abused),
         server_rss_mib_quiet=rss_quiet / 2**20,
         server_rss_mib_abused=rss_abused / 2**20,
+        server_cpu_share_quiet=cpu_quiet,
+        server_cpu_share_abused=cpu_abused,
         abuser=counts,
     )
 
@@ -263,7 +275,8 @@ def abuse_table(rows: list[AbuseRow]) -> str:
             f"{row.received_abused:>5}/{row.messages_per_phase}",
             f"{'ratio':<10} {row.p50_ratio:>8.2f} {row.p99_ratio:>8.2f}",
             f"server RSS {row.server_rss_mib_quiet:.0f} MiB quiet, "
-            f"{row.server_rss_mib_abused:.0f} MiB abused",
+            f"{row.server_rss_mib_abused:.0f} MiB abused; server CPU {row.server_cpu_share_quiet:.0%} "
+            f"quiet, {row.server_cpu_share_abused:.0%} abused",
             f"abuser: {json.dumps(row.abuser)}",
         ]
     return "\n".join(lines)

@@ -43,6 +43,7 @@ NODE_ENV = {  # rate limits and outboxes raised so the limiter is not what is me
     "HEARTH_RATE_PER_SECOND": "1000000",
     "HEARTH_RATE_BURST": "1000000",
     "HEARTH_OUTBOX_SIZE": "100000",
+    "HEARTH_OUTBOX_BYTES": "1073741824",
     "HEARTH_LOG_LEVEL": "warning",
 }
 

@@ -203,3 +203,37 @@ def test_the_engine_keeps_the_chat_within_the_caps_and_anyone_can_still_post() -
     for _n in range(30):
         room.do(c.Chat(actor="m1", text="y" * 2_000, max_messages=1_000, max_bytes=10_000))
     assert room.state.chat.size <= 10_000 and len(room.state.chat) >= 4
+
+
+trims = st.lists(
+    st.tuples(st.sampled_from(["append", "append", "append", "delete", "trim"]), st.integers(0, 1_000)),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trims)
+def test_changes_since_rebuild_the_stored_list(ops: list[tuple[str, int]]) -> None:
+    """What a store does with ``changes_since``: drop the head, blank the deleted, append; the
+    list it keeps is then exactly the newer log's entries, trims included."""
+    log = ChatLog()
+    stored = log.entries_from(0)
+    for n, (op, pick) in enumerate(ops):
+        if op == "append":
+            new = log.with_message(sized(n, pick % 50))
+        elif op == "delete" and len(log):
+            new = log.without_message(log[pick % len(log)].id)
+        elif op == "trim":
+            new = log.trimmed(1 + pick % 8, 10_000)
+        else:
+            continue
+        changes = new.changes_since(log)
+        assert changes is not None
+        trim, deleted, added = changes
+        stored = stored[trim:]
+        for position in deleted:
+            stored[position - new.dropped] = None
+        stored += added
+        assert stored == new.entries_from(new.dropped)
+        assert new.size == sum(message_size(m) for m in new) and new.held == len(stored)
+        log = new

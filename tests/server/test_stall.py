@@ -9,8 +9,11 @@ behaviour, never on timings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from typing import Any
+
+from websockets.exceptions import ConnectionClosed
 
 from server import metrics
 from server.connection import Connection
@@ -237,10 +240,11 @@ async def test_a_signal_flood_does_not_close_its_target(start_server: StartServe
     data = offer(15_000)
     for n in range(590):  # within the signal burst: only the victim's side can stop this
         await attacker.send({"type": "signal", "to": victim.id, "data": data, "id": n})
-    answers = await attacker.drain()
+    with contextlib.suppress(ConnectionClosed):  # a sender-side budget may cut the sender off
+        await attacker.drain()
     assert server_side.closing is None, "the victim was closed for the attacker's frames"
     now_dropped = metrics.REGISTRY.get_sample_value("hearth_signals_dropped_total") or 0.0
-    assert now_dropped > dropped or any(m["type"] == "error" for m in answers)
+    assert now_dropped > dropped or any(m["type"] == "error" for m in attacker.seen)
     await fac.ok({"type": "chat", "text": "after the flood"})
     seen = await victim.collect_until("chat", timeout=60)
     assert seen[-1]["message"]["text"] == "after the flood"

@@ -19,6 +19,7 @@ Scenarios (``bench.scenarios`` has the method):
 - S3: join storm, 500 joins within 10 s over 50 rooms: join latency p50/p99.
 - S4: idle capacity, 5,000 participants in 500 rooms: RSS per connection.
 - S5: S2 traffic on two Hearth nodes sharing one redis-server vs one node on Redis.
+- ABUSE: another room's chat latency without and with one room's abusive member (``bench.abuse``).
 
 Prints one table per kind and every traffic step, writes JSON. Timings on shared machines are
 noisy: read the ratios against the floor of the same run. ``--quick`` shrinks every scenario to
@@ -42,7 +43,7 @@ from bench.quick_room import machine_cpu_seconds
 from bench.report import steps_table, tables
 from bench.scenarios import Row, make_plan, run_scenario
 
-SCENARIOS = ("S1", "S2", "S3", "S4", "S5")
+SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "ABUSE")
 
 
 def other_cpu_now(seconds: float = 1.0) -> float:

@@ -92,6 +92,7 @@ async def run(people: int, messages: int) -> dict[str, float]:
         "HEARTH_RATE_PER_SECOND": "100000",
         "HEARTH_RATE_BURST": "100000",
         "HEARTH_OUTBOX_SIZE": "100000",
+        "HEARTH_OUTBOX_BYTES": "1073741824",
         "HEARTH_LOG_LEVEL": "warning",
         "HEARTH_MAX_CONNECTIONS_PER_ADDRESS": "0",  # every client connects from 127.0.0.1
     }

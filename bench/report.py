@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from bench.abuse import AbuseRow, abuse_table
 from bench.driver import LOAD_SATURATED, Step
 from bench.scenarios import FanoutRow, IdleRow, JoinRow, Row
 
@@ -189,6 +190,7 @@ def tables(rows: list[Row]) -> str:
     joins = [r for r in rows if isinstance(r, JoinRow)]
     idle = [r for r in rows if isinstance(r, IdleRow)]
     two = [r for r in rows if isinstance(r, FanoutRow) and r.scenario == "S5"]
+    abused = [r for r in rows if isinstance(r, AbuseRow)]
     parts = []
     if fan:
         parts.append("\n".join([fanout_table(fan), *retries_note(fan)]))
@@ -198,6 +200,8 @@ def tables(rows: list[Row]) -> str:
         parts.append(idle_table(idle))
     if two:
         parts.append("\n".join([two_nodes_table(two), *retries_note(two)]))
+    if abused:
+        parts.append(abuse_table(abused))
     return "\n\n".join(parts)
 
 

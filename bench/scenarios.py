@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.abuse import AbuseRow, run_abuse
 from bench.driver import (
     JoinResult,
     LoadProc,
@@ -76,6 +77,8 @@ class Plan:
     s5_start: float
     s5_max_steps: int
     scenario_timeout: float
+    abuse_messages: int = 200  # room A's chats per phase, 8 a second
+    abuse_fill: float = 15.0  # seconds of abuse before room A is measured again
     profile_dir: Path | None = None  # py-spy profiles of the fixed step and of a step at the max
 
 
@@ -103,6 +106,8 @@ def make_plan(quick: bool, load_procs: int | None, profile_dir: Path | None = No
             s5_start=1000,
             s5_max_steps=2,
             scenario_timeout=60,
+            abuse_messages=16,
+            abuse_fill=2.0,
         )
     return Plan(
         profile_dir=profile_dir,
@@ -187,7 +192,7 @@ class IdleRow:
     kind: str = "idle"
 
 
-Row = FanoutRow | JoinRow | IdleRow
+Row = FanoutRow | JoinRow | IdleRow | AbuseRow
 
 
 def require_joined(result: JoinResult) -> None:
@@ -346,6 +351,8 @@ async def idle(scenario: str, target: Target, shape: Shape, plan: Plan) -> IdleR
 async def run_scenario(name: str, plan: Plan) -> list[Row]:
     """Both targets of one scenario (S5: one node and two nodes on Redis)."""
     rows: list[Row] = []
+    if name == "ABUSE":  # Hearth alone: the floor has no rooms to abuse
+        return [await run_abuse(plan.abuse_messages, 0.125, plan.abuse_fill)]
     if name == "S5":
         for nodes in (1, 2):
             with tempfile.TemporaryDirectory(prefix="hearth-redis-") as directory:

@@ -43,6 +43,7 @@ NODE_ENV = {  # rate limits and outboxes raised so the limiter is not what is me
     "HEARTH_RATE_PER_SECOND": "1000000",
     "HEARTH_RATE_BURST": "1000000",
     "HEARTH_OUTBOX_SIZE": "100000",
+    "HEARTH_OUTBOX_BYTES": "1073741824",
     "HEARTH_LOG_LEVEL": "warning",
     "HEARTH_MAX_CONNECTIONS_PER_ADDRESS": "0",  # every load client connects from 127.0.0.1
 }
@@ -100,7 +101,12 @@ def redis_server(directory: str) -> Iterator[tuple[str, int]]:
         process.wait(10)
 
 
-async def start_nodes(count: int, store: str | None, data: str) -> list[Node]:
+async def start_nodes(
+    count: int, store: str | None, data: str, env: dict[str, str] | None = None
+) -> list[Node]:
+    """``count`` nodes on ``store`` (None: each its own SQLite and memory), with ``NODE_ENV``
+    and then ``env`` on top of this process's environment (without its ``HEARTH_`` variables)."""
+    extra = env or {}
     nodes = []
     for index in range(count):
         port = free_port()
@@ -118,9 +124,9 @@ async def start_nodes(count: int, store: str | None, data: str) -> list[Node]:
         ]
         if store is not None:
             command += ["--store", store]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")} | NODE_ENV
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")} | NODE_ENV | extra
         with open(os.path.join(data, f"node{index}.log"), "wb") as log:  # the child keeps its own copy
-            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=log)
         nodes.append(Node(process, port))
     try:
         for index, node in enumerate(nodes):

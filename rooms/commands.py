@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from rooms.model import FloorMode, Role, RoomConfig
+from rooms.model import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, FloorMode, Role, RoomConfig
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,12 +66,16 @@ class Leave(Command, frozen=True, kw_only=True):
 
 
 class Chat(Command, frozen=True, kw_only=True):
-    """``message_id`` is made by the server (random, so the ids a member sees say nothing about
-    private messages they cannot see); the engine takes it as given and stays deterministic."""
+    """Post a message. ``message_id`` is made by the server (random, so the ids a member sees
+    say nothing about private messages they cannot see); the engine takes it as given and stays
+    deterministic. The session's chat caps travel with the command (the server's settings), so
+    the engine stays free of configuration."""
 
     text: str
     message_id: str
     to_facilitators: bool = False
+    max_messages: int = CHAT_MAX_MESSAGES
+    max_bytes: int = CHAT_MAX_BYTES
 
 
 class React(Command, frozen=True, kw_only=True):

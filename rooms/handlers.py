@@ -259,7 +259,7 @@ def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
         private=cmd.to_facilitators,
         role=sender.person.role,
     )
-    state.chat = state.chat.with_message(message)
+    state.chat = state.chat.with_message(message).capped(cmd.max_messages, cmd.max_bytes)
     if cmd.to_facilitators:
         ctx.deliveries.append(Delivery(ChatPosted(message=message), to=_private_audience(state, message)))
     else:

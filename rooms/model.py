@@ -45,6 +45,10 @@ class LeaveReason(StrEnum):
     TIMEOUT = "timeout"
 
 
+# A session's chat is a ring: past either cap its oldest messages leave (see ``ChatLog.trimmed``).
+CHAT_MAX_MESSAGES = 500
+CHAT_MAX_BYTES = 256 * 1024
+
 DEFAULT_AGREEMENT = (
     "What is said here stays here. We listen without judging and speak from our own experience. "
     "Nobody has to share; passing is always fine. We do not record or share screenshots."
@@ -154,6 +158,12 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     role: Role = Role.MEMBER
 
 
+def message_size(message: ChatMessage) -> int:
+    """What a message weighs against a session's chat byte cap: its text and its sender's name,
+    in UTF-8 bytes (the rest of a message is small and fixed)."""
+    return len(message.text.encode()) + len(message.name.encode())
+
+
 class ChatNotLoaded(RuntimeError):
     """The messages of a ``ChatLog`` read from a store without them were asked for."""
 
@@ -168,86 +178,151 @@ class ChatLog:
     command applied twice to one state, or a retry). ``without_message`` leaves a tombstone
     (``None``) in a copy (O(n); deletions are rare): positions never move, and the text is gone.
 
-    A store may hand out a log *without its history* (``without_history(total)``): it knows how
-    many entries came before (``total``), not what they were. Appending works, so commands that
-    do not read the chat never load it; reading its messages raises ``ChatNotLoaded``.
+    A log is bounded: ``trimmed`` drops its oldest entries for good (``dropped`` counts them).
+    Positions still never move: the first entry held is at position ``dropped``. The log knows
+    how many entries it holds (``held``, tombstones included) and how many bytes its messages
+    weigh (``size``, see ``message_size``) without reading them, so a cap can be checked on a
+    log whose history was not loaded.
+
+    A store may hand out a log *without its history* (``without_history(total, ...)``): it knows
+    how many entries came before (``total``), not what they were. Appending works, so commands
+    that do not read the chat never load it; reading its messages (or trimming it) raises
+    ``ChatNotLoaded``.
 
     Reading (iterating, ``len``, ``find``, indexing) yields the messages that were not deleted, in
     order, in O(n). A log equals another with the same entries, and the list of its messages.
     """
 
-    __slots__ = ("_entries", "_length", "_start")
+    __slots__ = ("_dropped", "_entries", "_length", "_size", "_start")
 
-    def __init__(self, entries: Iterable[ChatMessage | None] = ()) -> None:
+    def __init__(self, entries: Iterable[ChatMessage | None] = (), *, dropped: int = 0) -> None:
         self._entries: list[ChatMessage | None] = list(entries)
         self._length = len(self._entries)
-        self._start = 0  # the position of ``_entries[0]``: entries before it were not loaded
+        self._start = dropped  # the position of ``_entries[0]``: entries before it were not loaded
+        self._dropped = dropped  # entries before this position are gone for good (trimmed)
+        self._size = sum(message_size(e) for e in self._entries if e is not None)
 
     @classmethod
-    def without_history(cls, total: int) -> ChatLog:
-        """A log that ``total`` entries came before, none of them loaded."""
-        return cls._view([], 0, total)
+    def without_history(cls, total: int, *, dropped: int = 0, size: int = 0) -> ChatLog:
+        """A log that ``total`` entries came before (the first ``dropped`` of them trimmed, the
+        others weighing ``size`` bytes), none of them loaded."""
+        return cls._view([], 0, total, dropped, size)
 
     @classmethod
-    def _view(cls, entries: list[ChatMessage | None], length: int, start: int) -> ChatLog:
+    def _view(
+        cls, entries: list[ChatMessage | None], length: int, start: int, dropped: int, size: int
+    ) -> ChatLog:
         log = cls.__new__(cls)
         log._entries, log._length, log._start = entries, length, start
+        log._dropped, log._size = dropped, size
         return log
 
     @property
     def total(self) -> int:
-        """How many entries the log has, deleted ones included: the position of the next."""
+        """How many entries the log has had, deleted and dropped ones included: the position of
+        the next."""
         return self._start + self._length
 
     @property
+    def dropped(self) -> int:
+        """How many of the oldest entries were trimmed away: the position of the first held."""
+        return self._dropped
+
+    @property
+    def held(self) -> int:
+        """How many entries the log holds (tombstones included): what the count cap counts."""
+        return self.total - self._dropped
+
+    @property
+    def size(self) -> int:
+        """The bytes of the messages held (``message_size``): what the byte cap counts."""
+        return self._size
+
+    @property
     def loaded(self) -> bool:
-        return self._start == 0
+        return self._start == self._dropped
 
     def with_message(self, message: ChatMessage) -> ChatLog:
         entries = self._entries
         if len(entries) != self._length:  # another log appended to this backing list: branch off
             entries = entries[: self._length]
         entries.append(message)
-        return ChatLog._view(entries, self._length + 1, self._start)
+        size = self._size + message_size(message)
+        return ChatLog._view(entries, self._length + 1, self._start, self._dropped, size)
 
     def without_message(self, message_id: str) -> ChatLog:
         """This log with that message deleted. Raises ``KeyError`` if it has no such message."""
-        entries = self.entries_from(0)
+        entries = self.entries_from(self._dropped)
         for position, entry in enumerate(entries):
             if entry is not None and entry.id == message_id:
                 entries[position] = None
-                return ChatLog._view(entries, len(entries), 0)
+                size = self._size - message_size(entry)
+                return ChatLog._view(entries, len(entries), self._dropped, self._dropped, size)
         raise KeyError(message_id)
+
+    def trimmed(self, max_entries: int, max_bytes: int) -> ChatLog:
+        """This log without its oldest entries, as few as leave at most ``max_entries`` held and
+        at most ``max_bytes`` of messages. The newest entry always stays (a message larger than
+        the byte cap is kept alone). Raises ``ChatNotLoaded`` on a log without its history: the
+        sizes of the entries to drop must be read."""
+        if self.held <= max_entries and self._size <= max_bytes:
+            return self
+        entries = self.entries_from(self._dropped)
+        size, cut = self._size, 0
+        while cut < len(entries) - 1 and (len(entries) - cut > max_entries or size > max_bytes):
+            entry = entries[cut]
+            if entry is not None:
+                size -= message_size(entry)
+            cut += 1
+        dropped = self._dropped + cut
+        return ChatLog._view(entries[cut:], len(entries) - cut, dropped, dropped, size)
+
+    def capped(self, max_entries: int, max_bytes: int) -> ChatLog:
+        """This log kept within the caps, as a ring: once past either cap, the oldest entries
+        leave until it is a tenth below both, so that the next trim (which must read the
+        sizes of what it drops: on Redis a read of the whole list) comes only after a tenth of
+        a cap more chat, not at every message."""
+        if self.held <= max_entries and self._size <= max_bytes:
+            return self
+        return self.trimmed(max_entries - max_entries // 10, max_bytes - max_bytes // 10)
 
     def find(self, message_id: str) -> ChatMessage | None:
         return next((m for m in self if m.id == message_id), None)
 
     def entries_from(self, position: int) -> list[ChatMessage | None]:
-        """A copy of the entries from ``position`` on, tombstones included."""
+        """A copy of the entries from ``position`` on (from the first held one, if ``position``
+        was dropped), tombstones included."""
+        position = max(position, self._dropped)
         if position < self._start:
             raise ChatNotLoaded(f"chat entries from {position} were not loaded (from {self._start} were)")
         return self._entries[position - self._start : self._length]
 
-    def changes_since(self, base: ChatLog) -> tuple[list[int], list[ChatMessage | None]] | None:
-        """If this log grew from ``base``: the positions deleted since, and the entries appended
-        since (what a store must write to turn ``base`` into this log). ``None`` if it did not.
+    def changes_since(self, base: ChatLog) -> tuple[int, list[int], list[ChatMessage | None]] | None:
+        """If this log grew from ``base``: how many of the oldest entries were dropped since, the
+        positions deleted since, and the entries appended since (what a store must write to turn
+        ``base`` into this log). ``None`` if it did not.
 
         O(1) when ``base`` was not loaded or shares this log's backing list; else O(n)."""
-        if self._start != base._start or self._length < base._length:
+        if self._dropped < base._dropped or self.total < base.total or self._dropped > base.total:
+            return None
+        if self._start != max(base._start, self._dropped):
             return None
         deleted: list[int] = []
         if self._entries is not base._entries:  # a shared backing list has a shared prefix
-            pairs = zip(base._entries[: base._length], self._entries[: base._length], strict=True)
-            for offset, (old, new) in enumerate(pairs):
-                if new is not old:
-                    if new is not None:
+            common = base.total - self._start
+            old = base._entries[self._start - base._start : base._length]
+            pairs = zip(old, self._entries[:common], strict=True)
+            for offset, (before, after) in enumerate(pairs):
+                if after is not before:
+                    if after is not None:
                         return None
                     deleted.append(self._start + offset)
-        return deleted, self._entries[base._length : self._length]
+        added = self._entries[base.total - self._start : self._length]
+        return self._dropped - base._dropped, deleted, added
 
     def __iter__(self) -> Iterator[ChatMessage]:
-        if self._start:
-            raise ChatNotLoaded(f"the {self._start} first chat entries were not loaded")
+        if not self.loaded:
+            raise ChatNotLoaded(f"the chat entries before {self._start} were not loaded")
         return (entry for entry in islice(self._entries, self._length) if entry is not None)
 
     def __len__(self) -> int:
@@ -266,14 +341,16 @@ class ChatLog:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ChatLog):
             mine, theirs = self._entries[: self._length], other._entries[: other._length]
-            return self._start == other._start and mine == theirs
+            return (self._start, self._dropped) == (other._start, other._dropped) and mine == theirs
         if isinstance(other, list):
             return list(self) == other
         return NotImplemented
 
     def __repr__(self) -> str:
-        if self._start:
+        if not self.loaded:
             return f"ChatLog(<{self._start} entries not loaded>, {self.entries_from(self._start)!r})"
+        if self._dropped:
+            return f"ChatLog(<{self._dropped} dropped>, {self._entries[: self._length]!r})"
         return f"ChatLog({self._entries[: self._length]!r})"
 
 
@@ -338,3 +415,18 @@ class RoomState(msgspec.Struct, kw_only=True):
         if viewer.is_facilitator:
             return list(self.chat)
         return [m for m in self.chat if not m.private or m.sender == viewer.id]
+
+    def chat_page(
+        self, viewer: Seat, limit: int, before: str | None = None
+    ) -> tuple[list[ChatMessage], bool]:
+        """Up to ``limit`` of the newest messages the viewer may see (older than message
+        ``before``, if given), oldest first, and whether older ones they may see remain.
+        Raises ``KeyError`` if ``before`` is no message the viewer may see."""
+        visible = self.visible_chat(viewer)
+        if before is not None:
+            index = next((i for i, m in enumerate(visible) if m.id == before), None)
+            if index is None:
+                raise KeyError(before)
+            visible = visible[:index]
+        page = visible[-limit:] if limit > 0 else []
+        return page, len(visible) > len(page)

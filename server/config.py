@@ -336,6 +336,24 @@ class Settings:
     max_chat_chars: int = field(default=2000, metadata=_meta(_integer(1), "longest chat message"))
     max_name_chars: int = field(default=40, metadata=_meta(_integer(1), "longest display name"))
     outbox_size: int = field(default=256, metadata=_meta(_integer(1), "frames queued per connection"))
+    outbox_bytes: int = field(
+        default=2 * 1024 * 1024,
+        metadata=_meta(_integer(64 * 1024), "bytes queued per connection before it counts as too slow"),
+    )
+    chat_max_messages: int = field(
+        default=500, metadata=_meta(_integer(10), "chat messages a session keeps (the oldest leave)")
+    )
+    chat_max_bytes: int = field(
+        default=256 * 1024,
+        metadata=_meta(_integer(16 * 1024), "bytes of chat text a session keeps (the oldest leave)"),
+    )
+    chat_page: int = field(
+        default=50, metadata=_meta(_integer(1, 500), "chat messages in welcome/snapshot and per chat_history")
+    )
+    rate_cost_bytes: int = field(
+        default=16 * 1024,
+        metadata=_meta(_integer(1024), "bytes of snapshot or history that cost one more rate token"),
+    )
     rate_per_second: float = field(default=10.0, metadata=_meta(_positive_number, "ordinary messages/s"))
     rate_burst: int = field(default=40, metadata=_meta(_integer(1), "ordinary message burst"))
     signal_rate_per_second: float = field(

@@ -7,6 +7,13 @@ socket costs no task switch. Anything that must wait (a send that suspended beca
 reads slowly, a ``welcome``/``snapshot`` built from the store, a close) goes into the outbox,
 and one drain task writes it, in order; later frames queue behind it until it is empty. A
 client that stops reading fills its outbox and is closed with 4011; nobody else waits for it.
+
+The outbox is bounded in frames (``outbox_size``) and in bytes (``outbox_bytes``). Frames
+another member relays (``signal``) never count towards closing the receiver: once the outbox is
+half full they are dropped instead, so a sender flooding someone cannot get them closed as too
+slow. A ``snapshot`` waits in the outbox as a marker, at most one per connection (repeated
+``sync`` requests coalesce into it), is built only when the writer gets there (never for a
+socket that is closing or gone), and costs its requester rate tokens by its size.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from starlette.types import Receive, Send
 from rooms.backends.base import Frame, StoreUnavailable
 from server import metrics, protocol
 from server.protocol import Id
+from server.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     from server.node import Node
@@ -43,7 +51,8 @@ SNAPSHOT = "snapshot"
 class Connection:
     __slots__ = (
         "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "node", "outbox",
-        "outbox_size", "pending_ref", "pid", "reader", "receive", "room_id", "send", "seq", "stopped",
+        "outbox_bytes", "outbox_max_bytes", "outbox_size", "pending_ref", "pid", "rate", "reader",
+        "receive", "room_id", "send", "seq", "snapshot_charged", "snapshot_pending", "stopped",
     )
 
     def __init__(self, send: Send, receive: Receive, node: Node, conn_id: str) -> None:
@@ -61,6 +70,11 @@ class Connection:
         self.closing: int | None = None
         self.outbox: deque[Item] | None = None  # made when something has to wait
         self.outbox_size = node.settings.outbox_size
+        self.outbox_max_bytes = node.settings.outbox_bytes
+        self.outbox_bytes = 0  # the text queued in the outbox
+        self.snapshot_pending = False  # a snapshot marker waits in the outbox
+        self.snapshot_charged = False  # ... and the client asked for it: its size is charged
+        self.rate: TokenBucket | None = None  # the reader's bucket for ordinary messages, once joined
         self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
         # True once nothing more will be written: the close frame went out, a send failed (the
         # peer is gone), or the writing was stopped. A future for it is made only if someone
@@ -78,8 +92,19 @@ class Connection:
             self._put((frame.seq, text, frame.close, WELCOME))
         elif self._drain is None and self._eager and frame.close is None and self.closing is None:
             self._write_now(frame.seq, text)  # the common case: a frame to an idle socket
+        elif frame.kind == "signal" and self._crowded(len(text)):
+            # Another member's frame must never be what closes this one as too slow: drop it
+            # (the sender's negotiation times out and restarts; a reading client soon has room).
+            metrics.SIGNALS_DROPPED.inc()
         else:
             self._put((frame.seq, text, frame.close, ""))
+
+    def _crowded(self, size: int) -> bool:
+        """Whether the outbox is half full, in frames or in bytes (with ``size`` more)."""
+        outbox = self.outbox
+        if outbox is None:
+            return False
+        return len(outbox) * 2 >= self.outbox_size or (self.outbox_bytes + size) * 2 > self.outbox_max_bytes
 
     def reply(self, data: bytes) -> None:
         self._put((0, data.decode(), None, ""))
@@ -87,7 +112,26 @@ class Connection:
     def resync(self) -> None:
         """Send a fresh ``snapshot`` (after the bus was away and may have lost frames)."""
         if self.admitted:
-            self._put((0, "", None, SNAPSHOT))
+            self.request_snapshot(asked=False)
+
+    def request_snapshot(self, *, asked: bool = True) -> None:
+        """Queue a ``snapshot``, unless one already waits in the outbox: it will be built from the
+        latest state when the writer gets to it, so one answers every request made meanwhile.
+        ``asked``: the client asked (``sync``), so it pays for its size; a resync is on us."""
+        if self.closing is not None or self.stopped:
+            return
+        self.snapshot_charged = self.snapshot_charged or asked
+        if self.snapshot_pending:
+            return
+        self.snapshot_pending = True
+        self._put((0, "", None, SNAPSHOT))
+
+    def charge(self, size: int) -> None:
+        """Charge this connection's rate bucket for a reply of ``size`` bytes it asked for: one
+        token per ``rate_cost_bytes``, so asking for big replies in a loop is throttled by what
+        they cost to build and send, not by how many messages asked."""
+        if self.rate is not None:
+            self.rate.charge(size / self.node.settings.rate_cost_bytes)
 
     def close_soon(self, code: int) -> None:
         """Close after what is already queued (e.g. 4009 replaced, 4008 flood)."""
@@ -121,10 +165,13 @@ class Connection:
             return
         if self.outbox is None:
             self.outbox = deque()
-        elif len(self.outbox) >= self.outbox_size:
+        elif len(self.outbox) >= self.outbox_size or (
+            self.outbox and self.outbox_bytes + len(text) > self.outbox_max_bytes
+        ):
             self._too_slow()
             return
         self.outbox.append(item)
+        self.outbox_bytes += len(text)
         if close is not None:
             self.closing = close
         if self._drain is None:
@@ -153,6 +200,7 @@ class Connection:
     def _too_slow(self) -> None:
         self.closing = CLOSE_TOO_SLOW
         self.outbox = deque([(0, "", CLOSE_TOO_SLOW, "")])
+        self.outbox_bytes = 0
         # The drain task is stuck in a send to a peer that reads nothing: give it a moment to
         # deliver the close, then stop writing for good (the socket is then dropped).
         asyncio.get_running_loop().call_later(self.node.settings.slow_close_seconds, self._abort)
@@ -207,18 +255,30 @@ class Connection:
         finally:
             self._drain = None
             self.outbox = None
+            self.outbox_bytes = 0
+            self.snapshot_pending = self.snapshot_charged = False
 
     async def _write_queued(self) -> None:
         send = self.send
         while self.outbox:
             seq, text, close, marker = self.outbox.popleft()  # items added meanwhile come next
+            self.outbox_bytes -= len(text)
             if marker:
+                charged = marker == SNAPSHOT and self.snapshot_charged
+                if marker == SNAPSHOT:
+                    self.snapshot_pending = self.snapshot_charged = False  # later: a newer one
+                    if self.closing is not None:
+                        continue  # no work for a socket that is going
                 room = await self._room_text(marker)
                 if room is None:  # the session is gone from the store (see _room_text)
                     close = CLOSE_SESSION_ENDED
                 elif not room:
                     continue
                 text = room or ""
+                if text and marker == SNAPSHOT:
+                    metrics.SNAPSHOTS.inc()
+                    if charged:
+                        self.charge(len(text))
             elif seq:
                 if seq <= self.seq:
                     continue  # already part of the welcome/snapshot this client got

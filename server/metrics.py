@@ -20,6 +20,14 @@ CHECKS = Gauge("hearth_checks", "Connection checks (echo peers) running on this 
 CHECKS_REFUSED = Counter(
     "hearth_checks_refused", "Connection checks refused because all slots were taken", registry=REGISTRY
 )
+SNAPSHOTS = Counter(
+    "hearth_snapshots", "snapshot messages built (answers to sync, and resyncs)", registry=REGISTRY
+)
+SIGNALS_DROPPED = Counter(
+    "hearth_signals_dropped",
+    "Relayed signal frames dropped because the receiver's send queue was half full",
+    registry=REGISTRY,
+)
 FANOUT_SECONDS = Histogram(
     "hearth_fanout_seconds",
     "From publishing a room event to its frames being queued for every local recipient",

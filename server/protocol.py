@@ -119,6 +119,14 @@ class PingMsg(Msg, frozen=True, kw_only=True, tag="ping"):
     pass
 
 
+class ChatHistoryMsg(Msg, frozen=True, kw_only=True, tag="chat_history"):
+    """Older chat, a page at a time: messages before ``before`` (a message id), at most
+    ``limit`` (the server caps it at ``welcome.limits.chat_page``)."""
+
+    before: Target | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] | None = None
+
+
 class MuteMsg(Msg, frozen=True, kw_only=True, tag="mute"):
     target: Target
     video: bool = False
@@ -198,7 +206,7 @@ ClientMessage = (
     JoinMsg | LeaveMsg | ChatMsg | ReactMsg | SignalMsg | MediaMsg | HandMsg | PassMsg | AwayMsg
     | SyncMsg | PingMsg | MuteMsg | MuteAllMsg | AllowSpeakMsg | GiveFloorMsg | NextFloorMsg
     | EndFloorMsg | SetFloorMsg | LowerHandMsg | LowerAllHandsMsg | AdmitMsg | AdmitAllMsg | DenyMsg
-    | DenyAllMsg | LockMsg | RemoveMsg | DeleteChatMsg | EndSessionMsg
+    | DenyAllMsg | LockMsg | RemoveMsg | DeleteChatMsg | EndSessionMsg | ChatHistoryMsg
 )  # fmt: skip
 
 KNOWN_TYPES = frozenset(str(m.__struct_config__.tag) for m in ClientMessage.__args__)

@@ -17,13 +17,23 @@ class TokenBucket:
 
     def take(self, cost: float = 1.0) -> bool:
         """Spend ``cost`` tokens if there are that many (a message, or a frame's bytes)."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        self._refill()
         if self.tokens >= cost:
             self.tokens -= cost
             return True
         return False
+
+    def charge(self, cost: float) -> None:
+        """Take ``cost`` more tokens for work already done (a reply whose cost was known only
+        once built), into debt if need be: the next messages wait until it is paid back. The
+        debt is bounded by one burst, so one huge reply cannot silence a client for long."""
+        self._refill()
+        self.tokens = max(-self.burst, self.tokens - cost)
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
 
 
 class Strikes:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from rooms.backends.base import Frame
 from rooms.engine import lobby_state
 from rooms.errors import CommandError
@@ -24,6 +26,8 @@ async def _ping(conn: Connection, node: Node, msg: protocol.PingMsg) -> None:
 
 
 async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
+    # The state without its chat (cheap, whatever the chat's length): who is asking, and an
+    # honest `unavailable` while the store is away.
     state = await node.service.state(conn.room_id, with_chat=False)
     seat = state.seats.get(conn.pid) if state is not None else None
     if state is None or seat is None:
@@ -35,7 +39,29 @@ async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
     # newer frames written meanwhile, taking its view back in time (and the frames in between
     # would be skipped as covered). The writer builds it in its place in the outbox, from the
     # latest state, so it covers every frame sent before it; frames it covers are skipped.
-    conn.resync()
+    # Repeated requests meanwhile coalesce into it, nothing is built for a socket that goes,
+    # and its size is charged.
+    conn.request_snapshot()
+
+
+async def _chat_history(conn: Connection, node: Node, msg: protocol.ChatHistoryMsg) -> None:
+    """A page of older chat the requester may see, charged by its size like a snapshot."""
+    state = await node.service.state(conn.room_id)
+    seat = state.seats.get(conn.pid) if state is not None else None
+    if state is None or seat is None:
+        raise CommandError("session_ended", "you are no longer in this session")
+    if not seat.admitted:
+        raise CommandError("forbidden", "you are waiting to be let in")
+    page = node.settings.chat_page
+    try:
+        messages, more = state.chat_page(seat, min(msg.limit or page, page), msg.before)
+    except KeyError:
+        raise CommandError("invalid_target", "no chat message with that id (deleted, or too old)") from None
+    reply = protocol.encode(
+        {"type": "chat_history", "ref": msg.id, "before": msg.before, "messages": messages, "more": more}
+    )
+    conn.reply(reply)
+    conn.charge(len(reply))
 
 
 async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
@@ -76,7 +102,10 @@ async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
         raise protocol.ProtocolError(
             "too_large", f"a chat message is at most {node.settings.max_chat_chars} characters"
         )
-    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+    settings = node.settings
+    command = protocol.to_command(msg, conn.pid)
+    caps = {"max_messages": settings.chat_max_messages, "max_bytes": settings.chat_max_bytes}
+    await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps))
 
 
 async def _command(conn: Connection, node: Node, msg: Any) -> None:
@@ -90,6 +119,7 @@ SERVER_HANDLERS: dict[type, Handler] = {
     protocol.LeaveMsg: _leave,
     protocol.SignalMsg: _signal,
     protocol.ChatMsg: _chat,
+    protocol.ChatHistoryMsg: _chat_history,
 }
 
 

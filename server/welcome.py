@@ -24,10 +24,11 @@ def room_view(node: Node, state: RoomState, seat: Seat, kind: str) -> dict[str, 
         "session": {"id": state.session_id, "state": state.session, "started_at": state.started_at},
         "participants": [s.person for s in state.admitted()],
         "floor": floor_view(state),
-        "chat": state.visible_chat(seat),
         "locked": state.locked,
         "seq": state.seq,
     }
+    # The recent part only; older messages come a page at a time on request (``chat_history``).
+    view["chat"], view["chat_more"] = state.chat_page(seat, node.settings.chat_page)
     if can(role, Capability.SEE_LOBBY):
         view["lobby"] = waiting_view(state)
     if can(role, Capability.SEE_SPEAKING):
@@ -56,5 +57,8 @@ def welcome_for(node: Node, state: RoomState, seat: Seat, kind: str) -> bytes:
             "max_chat_chars": settings.max_chat_chars,
             "max_message_bytes": settings.max_message_bytes,
             "grace_seconds": settings.grace_seconds,
+            "chat_page": settings.chat_page,
+            "chat_max_messages": settings.chat_max_messages,
+            "chat_max_bytes": settings.chat_max_bytes,
         }
     return protocol.encode(view)

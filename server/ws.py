@@ -58,7 +58,7 @@ async def serve_socket(scope: Scope, receive: Receive, send: Send) -> None:
         if not await _handshake(conn, node):
             return
         settings = node.settings
-        ordinary = TokenBucket(settings.rate_per_second, settings.rate_burst)
+        ordinary = conn.rate = TokenBucket(settings.rate_per_second, settings.rate_burst)
         signals = TokenBucket(settings.signal_rate_per_second, settings.signal_burst)
         strikes = Strikes(settings.rate_strikes)
         # The close frame we send, or the peer going, ends the reading with a disconnect; only a

@@ -114,17 +114,21 @@ def test_bench_quick(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=150,
+        timeout=200,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert report["errors"] == []
     rows = {(row["scenario"], row["target"]): row for row in report["results"]}
     expected = {(s, t) for s in ("S1", "S2", "S3", "S4") for t in ("baseline", "hearth")}
-    expected |= {("S5", "hearth-redis-1"), ("S5", "hearth-redis-2")}
+    expected |= {("S5", "hearth-redis-1"), ("S5", "hearth-redis-2"), ("ABUSE", "hearth")}
     assert set(rows) == expected
     for (scenario, _), row in rows.items():
-        if scenario in ("S1", "S2", "S5"):
+        if scenario == "ABUSE":  # another room's chat got through, quiet and abused, and was measured
+            assert row["received_quiet"] == row["received_abused"] == row["messages_per_phase"] > 0
+            assert row["latency_ms_p99_abused"] > 0 and row["p99_ratio"] > 0
+            assert row["abuser"]["flood_cycles"] > 0 and row["abuser"]["chats"] > 0
+        elif scenario in ("S1", "S2", "S5"):
             assert row["delivered"] > 0 and row["steps"]
             assert all(step["delivered"] > 0 for step in row["steps"])
         else:

@@ -16,12 +16,16 @@ A conflict re-runs the step on the fresh state after a short random sleep. Withi
 applies to one room wait for each other on a local lock, so only other nodes cause conflicts.
 
 The chat is not in the state key: a session's messages are a list of their own,
-``hearth:chat:{room}``, and the state records only how many entries it has. ``apply`` reads the
+``hearth:chat:{room}``, and the state records only how many entries it has had, how many of the
+oldest were trimmed away (the list holds the others: entry ``p`` is at index ``p - dropped``),
+and how many bytes they weigh. ``apply`` reads the
 state alone and gives the step a ``ChatLog`` without its history; a chat message is RPUSHed in
 the script that writes the state, so a command costs the same however long the chat is.
 A step that reads the history (``delete_chat``) raises ``ChatNotLoaded``: it is run again on the
 state read with the list. A deletion overwrites its entry with an empty one (LSET), so positions
-never move. The comparison on the state key covers the list too: every write of the list
+never move. A step that trims the chat (it reached its cap) reads the sizes of what it drops,
+so it too runs on the state read with the list; the script then LTRIMs the list's head in the
+same write. The comparison on the state key covers the list too: every write of the list
 writes the state in the same script.
 """
 
@@ -70,9 +74,10 @@ return live
 # The write of ``apply``: only if the state key still holds what was read (ARGV[1] '1' and the
 # bytes in ARGV[2]; '0': it was absent). Then: ARGV[3] the new state ('' deletes the room's
 # keys), ARGV[4] TTL ms, ARGV[5] room id, ARGV[6] channel, ARGV[7] envelope ('' publishes
-# nothing), ARGV[8] '1' to rewrite the chat list whole, ARGV[9] the number n of deleted
-# positions, then n positions, then the entries to append. Returns 1 if written, 0 if not.
-# Deleted entries are overwritten first: if the list lost them (evicted), the script fails
+# nothing), ARGV[8] '1' to rewrite the chat list whole, ARGV[9] how many entries to drop from
+# the list's head, ARGV[10] the number n of deleted entries, then n list indexes (after the
+# drop), then the entries to append. Returns 1 if written, 0 if not. The head is dropped and
+# deleted entries are overwritten first: if the list lost them (evicted), the script fails
 # before anything else is written.
 _WRITE = """
 local current = redis.call('GET', KEYS[1])
@@ -86,14 +91,15 @@ if ARGV[3] == '' then
   redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('SREM', KEYS[3], ARGV[5])
 else
-  local deleted = tonumber(ARGV[9])
+  local deleted = tonumber(ARGV[10])
   if ARGV[8] == '1' then
     redis.call('DEL', KEYS[2])
   else
-    for i = 10, 9 + deleted do redis.call('LSET', KEYS[2], ARGV[i], '') end
+    if ARGV[9] ~= '0' then redis.call('LTRIM', KEYS[2], tonumber(ARGV[9]), -1) end
+    for i = 11, 10 + deleted do redis.call('LSET', KEYS[2], ARGV[i], '') end
   end
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
-  for i = 10 + deleted, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+  for i = 11 + deleted, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('SADD', KEYS[3], ARGV[5])
 end
@@ -102,18 +108,22 @@ return 1
 """
 
 
-def _chat_total(value: object) -> int:
-    """How the state key holds the chat: the number of entries of the room's chat list."""
+def _chat_counts(value: object) -> list[int]:
+    """How the state key holds the chat: ``[total, dropped, size]`` (see ``ChatLog``); the list
+    holds the entries from position ``dropped`` on."""
     if isinstance(value, ChatLog):
-        return value.total
+        return [value.total, value.dropped, value.size]
     raise NotImplementedError(type(value))
 
 
 def _chat_without_history(kind: type, value: object) -> ChatLog:
     if kind is not ChatLog:
         raise NotImplementedError(kind)
-    if isinstance(value, int):
-        return ChatLog.without_history(value)
+    if isinstance(value, int):  # written before the chat had a cap: nothing dropped, size unknown
+        return ChatLog.without_history(value)  # (counted again at the next trim, which reads all)
+    if isinstance(value, list) and len(value) == 3 and all(type(v) is int for v in value):
+        total, dropped, size = value
+        return ChatLog.without_history(total, dropped=dropped, size=size)
     if isinstance(value, list):  # a state written before the chat had its own list: the session
         return ChatLog()  # goes on, without the messages sent before the upgrade
     raise TypeError(f"expected the number of chat entries, got {type(value).__name__}")
@@ -146,7 +156,7 @@ class RedisLiveStore:
         self.node_id = node_id
         self.ttl_ms = max(1, round(ttl_seconds * 1000))
         self._client = client
-        self._encoder = msgspec.msgpack.Encoder(enc_hook=_chat_total)
+        self._encoder = msgspec.msgpack.Encoder(enc_hook=_chat_counts)
         self._decoder = msgspec.msgpack.Decoder(RoomState, dec_hook=_chat_without_history)
         self._message_encoder = msgspec.msgpack.Encoder()
         self._message_decoder = msgspec.msgpack.Decoder(ChatMessage)
@@ -175,7 +185,7 @@ class RedisLiveStore:
         if data is None:
             return None
         state = self._decoder.decode(data)
-        state.chat = self._history(state.chat.total, entries)
+        state.chat = self._history(state.chat, entries)
         return state
 
     async def apply(
@@ -249,19 +259,20 @@ class RedisLiveStore:
                 return None, None
             state = self._decoder.decode(data)
             if with_chat and not state.chat.loaded:
-                last = state.chat.total - 1
+                last = state.chat.held - 1
                 entries = cast("list[bytes]", await self._client.lrange(chat_key(room_id), 0, last))
-                state.chat = self._history(state.chat.total, entries)
+                state.chat = self._history(state.chat, entries)
         except UNREACHABLE as exc:
             raise unavailable(exc) from exc
         return data, state
 
-    def _history(self, total: int, entries: list[bytes]) -> ChatLog:
-        """The chat log of a state counting ``total`` entries, from the chat list. Should the list
-        have lost entries (evicted), the missing ones are tombstones at its end: the positions of
-        the entries still there stay those of the list."""
-        messages = [None if e == _DELETED else self._message_decoder.decode(e) for e in entries[:total]]
-        return ChatLog(messages + [None] * (total - len(messages)))
+    def _history(self, counts: ChatLog, entries: list[bytes]) -> ChatLog:
+        """The chat log of a state whose log (without history) is ``counts``, from the chat list.
+        Should the list have lost entries (evicted), the missing ones are tombstones at its end:
+        the positions of the entries still there stay those of the list."""
+        held = counts.held
+        messages = [None if e == _DELETED else self._message_decoder.decode(e) for e in entries[:held]]
+        return ChatLog(messages + [None] * (held - len(messages)), dropped=counts.dropped)
 
     async def _commit(
         self,
@@ -278,7 +289,7 @@ class RedisLiveStore:
         args: list[bytes | str | int] = ["1" if read is not None else "0", read or b""]
         if new is None:
             args += [b"", self.ttl_ms, room_id]
-            chat: list[bytes | str | int] = ["0", 0]
+            chat: list[bytes | str | int] = ["0", 0, 0]
         else:
             args += [self._encoder.encode(new), self.ttl_ms, room_id]
             chat = self._chat_args(None if old is None else old.chat, new.chat)
@@ -294,12 +305,16 @@ class RedisLiveStore:
 
     def _chat_args(self, read: ChatLog | None, new: ChatLog) -> list[bytes | str | int]:
         """What turns the chat list from ``read`` into ``new``, as the script's arguments: the
-        rewrite flag, the deleted positions, the entries to append (usually none or one)."""
+        rewrite flag, how many entries to drop from its head, the list indexes of deleted
+        entries, the entries to append (usually none or one)."""
         changes = None if read is None else new.changes_since(read)
         deleted: list[int]
         if changes is None:  # not grown from what was read (a room's first state): write it whole
-            rewrite, deleted, added = "1", [], new.entries_from(0)
+            rewrite, trim, deleted, added = "1", 0, [], new.entries_from(new.dropped)
         else:
-            rewrite, (deleted, added) = "0", changes
+            rewrite, (trim, deleted, added) = "0", changes
+        indexes = [position - new.dropped for position in deleted]
         encode = self._message_encoder.encode
-        return [rewrite, len(deleted), *deleted, *(_DELETED if e is None else encode(e) for e in added)]
+        return [
+            rewrite, trim, len(indexes), *indexes, *(_DELETED if e is None else encode(e) for e in added)
+        ]  # fmt: skip

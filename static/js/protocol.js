@@ -149,6 +149,7 @@ export class HearthClient extends Emitter {
       case "error": this.onError(frame); return;
       case "welcome": this.onWelcome(frame); return;
       case "snapshot": this.onSnapshot(frame); return;
+      case "chat_history": this.onChatHistory(frame); return;
       case "lobby": this.onLobby(frame); return;
       case "signal": this.emit("signal", { from: frame.from, data: frame.data }); return;
       case "removed": this.closing = { reason: "removed", message: frame.reason ?? "" }; return;
@@ -188,6 +189,21 @@ export class HearthClient extends Emitter {
     this.syncing = false;
     this.emit("snapshot", {});
     this.emit("state", { type: "snapshot" });
+  }
+
+  /** A page of older chat, asked for with `loadEarlierChat()`; arrives before its ack.
+   * @param {import("./state.js").Frame} frame */
+  onChatHistory(frame) {
+    const added = this.state.prependChat(frame);
+    this.emit("chat_history", { added });
+    this.emit("state", { type: "chat_history", added });
+  }
+
+  /** Ask for the page of chat before the oldest message held (welcome and snapshot carry only
+   * the most recent part). Resolves once it is in `state.chat`. @returns {Promise<void>} */
+  loadEarlierChat() {
+    const before = this.state.oldestChatId;
+    return this.request(before === null ? { type: "chat_history" } : { type: "chat_history", before });
   }
 
   /** @param {import("./state.js").Frame} frame */

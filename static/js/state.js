@@ -76,6 +76,8 @@ export class RoomState {
     this.floor = emptyFloor();
     /** @type {Map<string, ChatMessage>} in arrival order */
     this.chat = new Map();
+    /** older messages than the first in `chat` can be asked for (`chat_history`) */
+    this.chatMore = false;
     /** @type {Waiting[]} facilitators only */
     this.lobby = [];
     /** @type {Record<string, number>} facilitators only: seconds of floor time */
@@ -87,7 +89,7 @@ export class RoomState {
     this.iceServers = [];
     /** @type {RTCIceTransportPolicy} */
     this.icePolicy = "all";
-    /** @type {{max_chat_chars?: number, grace_seconds?: number}} */
+    /** @type {{max_chat_chars?: number, grace_seconds?: number, chat_page?: number}} */
     this.limits = {};
     /** last numbered event included in this view */
     this.seq = 0;
@@ -112,6 +114,7 @@ export class RoomState {
     this.participants = new Map(frame.participants.map((/** @type {Participant} */ p) => [p.id, p]));
     this.floor = { ...emptyFloor(), ...frame.floor };
     this.chat = new Map(frame.chat.map((/** @type {ChatMessage} */ m) => [m.id, m]));
+    this.chatMore = Boolean(frame.chat_more);
     this.lobby = frame.lobby ?? [];
     this.speaking = frame.speaking ?? {};
     this.locked = Boolean(frame.locked);
@@ -123,6 +126,22 @@ export class RoomState {
       this.icePolicy = frame.ice_transport_policy === "relay" ? "relay" : "all";
       this.limits = frame.limits ?? {};
     }
+  }
+
+  /** The id of the oldest chat message held (where `chat_history` pages back from). */
+  get oldestChatId() {
+    for (const id of this.chat.keys()) return id;
+    return null;
+  }
+
+  /** Put a `chat_history` page before the messages held. Returns how many were new.
+   * @param {Frame} frame */
+  prependChat(frame) {
+    /** @type {ChatMessage[]} */
+    const older = (frame.messages ?? []).filter((/** @type {ChatMessage} */ m) => !this.chat.has(m.id));
+    this.chat = new Map([...older.map((m) => /** @type {[string, ChatMessage]} */ ([m.id, m])), ...this.chat]);
+    this.chatMore = Boolean(frame.more);
+    return older.length;
   }
 
   /**

@@ -222,9 +222,9 @@ async def test_the_state_key_does_not_grow_with_the_chat(redis_world: RedisWorld
     for n in range(20):
         await say(service, "m1", f"an ordinary message, number {n}")
     small = await client.strlen(LIVE)
-    for n in range(500):
+    for n in range(480):
         await say(service, "m1", f"an ordinary message, number {n}")
-    assert await client.llen(CHAT) == 520
+    assert await client.llen(CHAT) == 500, "as many as the default cap holds"
     # seq, the chat counter and the number of entries take a few more bytes each past 127
     assert await client.strlen(LIVE) <= small + 8
     service.close()
@@ -292,4 +292,43 @@ async def test_a_state_with_its_chat_inside_still_works(redis_world: RedisWorld,
     await say(service, "m1", "new")
     state = await loaded(service)
     assert texts(state) == ["new"] and state.chat[0].id == "id-new", "the old messages are dropped"
+    service.close()
+
+
+async def test_the_chat_stays_within_its_caps(world: World) -> None:
+    """Past a cap the oldest messages leave (a ring); the rest read back, deletions still work,
+    on every node."""
+    service = await session(world)
+    for n in range(60):
+        chat = c.Chat(actor="m1", text=f"message {n}", message_id=f"m{n}", max_messages=20, max_bytes=10**6)
+        await service.execute(ROOM, chat)
+        state = await loaded(service)
+        assert state.chat.held <= 20
+    state = await loaded(service)
+    assert texts(state)[-1] == "message 59" and texts(state) == [
+        f"message {n}" for n in range(60 - len(texts(state)), 60)
+    ]
+    oldest = state.chat[0].id
+    await service.execute(ROOM, c.DeleteChat(actor="f1", message_id=oldest))
+    other = await service_on(await world.node("b"))
+    assert texts(await loaded(other)) == texts(state)[1:]
+    for _n in range(40):
+        chat = c.Chat(actor="m2", text="z" * 1000, message_id=f"z{_n}", max_messages=500, max_bytes=8000)
+        await service.execute(ROOM, chat)
+    state = await loaded(other)
+    assert state.chat.size <= 8_000 and texts(state)[-1] == "z" * 1_000 and len(texts(state)) >= 6
+    assert state.chat.size == sum(len(m.text) + len(m.name) for m in state.chat)
+    service.close()
+    other.close()
+
+
+@redis_only
+async def test_the_chat_list_is_trimmed_with_the_state(redis_world: RedisWorld, client: Redis) -> None:
+    service = await session(redis_world)
+    for n in range(50):
+        chat = c.Chat(actor="m1", text=f"message {n}", message_id=f"m{n}", max_messages=20, max_bytes=10**6)
+        await service.execute(ROOM, chat)
+    state = await loaded(service)
+    assert await client.llen(CHAT) == state.chat.held <= 20
+    assert texts(state) == [f"message {n}" for n in range(50 - state.chat.held, 50)]
     service.close()

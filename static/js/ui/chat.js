@@ -26,6 +26,24 @@ export class Chat {
       this.input.placeholder = this.private.checked ? "Write privately to the facilitators" : "Write to the group";
     });
     this.reactionsShown = "";
+    this.earlier = /** @type {HTMLButtonElement} */ (byId("chat-earlier"));
+    this.earlier.addEventListener("click", () => this.showEarlier());
+  }
+
+  /** Load the page of messages before the oldest shown, keeping the view where it was. */
+  async showEarlier() {
+    const scroller = /** @type {HTMLElement} */ (this.log.parentElement);
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+    this.earlier.disabled = true;
+    try {
+      await this.client.loadEarlierChat();
+      this.render();
+      scroller.scrollTop = scroller.scrollHeight - fromBottom;
+    } catch (err) {
+      toast(`Earlier messages could not be loaded: ${/** @type {Error} */ (err).message}.`, "warning");
+    } finally {
+      this.earlier.disabled = false;
+    }
   }
 
   async send() {
@@ -53,7 +71,8 @@ export class Chat {
     const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
     const messages = [...state.chat.values()];
     syncList(this.log, messages, (m) => m.id, (m) => this.create(m), (node, m) => this.update(node, m));
-    byId("chat-empty").hidden = messages.length > 0;
+    byId("chat-empty").hidden = messages.length > 0 || state.chatMore;
+    this.earlier.hidden = !state.chatMore;
     if (nearBottom) scroller.scrollTop = scroller.scrollHeight;
     this.renderReactions();
   }

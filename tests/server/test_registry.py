@@ -144,3 +144,30 @@ def test_the_protocol_doc_lists_exactly_the_server_messages_the_code_emits() -> 
         f"documented only: {sorted(server - emitted)}, emitted only: {sorted(emitted - server)}"
     )
 
+
+# static/js ------------------------------------------------------------------------------------
+
+JS = ROOT / "static" / "js"
+WIRE_AWARE = {"protocol.js", "state.js"}  # docs/client.md: only these know the wire format
+
+
+def _wire_types_written(source: str) -> set[str]:
+    return set(re.findall(r"""\btype:\s*["']([a-z_]+)["']""", source)) & protocol.KNOWN_TYPES
+
+
+def test_the_browser_client_has_a_command_for_every_client_message() -> None:
+    written = _wire_types_written((JS / "protocol.js").read_text(encoding="utf-8"))
+    missing = sorted(protocol.KNOWN_TYPES - written)
+    assert written == set(protocol.KNOWN_TYPES), f"no client method for {missing}"
+
+
+def test_only_the_protocol_module_builds_client_messages() -> None:
+    for path in sorted(JS.rglob("*.js")):
+        if path.name in WIRE_AWARE:
+            continue
+        source = path.read_text(encoding="utf-8")
+        assert not _wire_types_written(source), f"{path.relative_to(ROOT)} builds a wire message"
+        if path.parent.name == "ui" or path.name in ("main.js", "rtc.js"):  # negotiation.js builds a
+            # signal's `data` (description, candidate, hello), which `client.signal(to, data)` carries
+            raw = re.search(r"\.(request|send)\(\s*\{", source)
+            assert not raw, f"{path.relative_to(ROOT)} sends a raw object"

@@ -7,8 +7,9 @@ server after it has checked a token or seen a socket close.
 A client command names its wire message in ``wire``: that is its whole declaration. The codec
 (``server.protocol``) derives the wire message from the command's fields (all but ``actor``),
 with the limits written here (``Target``, ``Annotated`` lengths), so a command and its message
-cannot drift apart. A command whose message differs from its fields (``Chat``, ``SetFloor``:
-fields only the server may set) gets a hand-written message and conversion in the codec instead;
+cannot drift apart. It also means every field of such a command is one a client sets: one with a
+field only the server may set (``Chat``'s id and caps) or a wire shape of its own
+(``SetFloor``) gets a hand-written message and conversion in the codec instead;
 a command with ``wire = None`` is a system command no client message can produce.
 """
 

@@ -52,6 +52,8 @@ Convert = Callable[[Any, str], c.Command]
 
 @dataclass(frozen=True)
 class Route:
+    """One client message type: the struct it decodes into and the command it becomes."""
+
     wire: str
     message: type[Msg]
     command: type[c.Command] | None = None  # None: a server-level message

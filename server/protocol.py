@@ -134,6 +134,7 @@ def _copier(command: type[c.Command], names: list[str]) -> Convert:
 
 # Server-level messages
 
+
 @server_message
 class JoinMsg(Msg, frozen=True, kw_only=True, tag="join"):
     token: Annotated[str, Meta(max_length=4096)]

@@ -3,17 +3,32 @@
 Client commands carry ``actor``, the participant id the server authenticated; nothing a client
 writes can set it. System commands (``Join``, ``Resume``, ``Disconnect``, ``Tick``) come from the
 server after it has checked a token or seen a socket close.
+
+A client command names its wire message in ``wire``: that is its whole declaration. The codec
+(``server.protocol``) derives the wire message from the command's fields (all but ``actor``),
+with the limits written here (``Target``, ``Annotated`` lengths), so a command and its message
+cannot drift apart. It also means every field of such a command is one a client sets: one with a
+field only the server may set (``Chat``'s id and caps) or a wire shape of its own
+(``SetFloor``) gets a hand-written message and conversion in the codec instead;
+a command with ``wire = None`` is a system command no client message can produce.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, ClassVar
+
 import msgspec
+from msgspec import Meta
 
 from rooms.model import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, FloorMode, Role, RoomConfig
+
+Target = Annotated[str, Meta(min_length=1, max_length=64)]
+"""A participant or chat message id as a client writes it (the limits apply when decoding)."""
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
     actor: str
+    wire: ClassVar[str | None] = None  # the client message type that asks for it, if any
 
 
 # System commands -----------------------------------------------------------------------------
@@ -62,7 +77,7 @@ class Tick(Command, frozen=True, kw_only=True):
 
 
 class Leave(Command, frozen=True, kw_only=True):
-    pass
+    wire = "leave"
 
 
 class Chat(Command, frozen=True, kw_only=True):
@@ -70,6 +85,8 @@ class Chat(Command, frozen=True, kw_only=True):
     say nothing about private messages they cannot see); the engine takes it as given and stays
     deterministic. The session's chat caps travel with the command (the server's settings), so
     the engine stays free of configuration."""
+
+    wire = "chat"
 
     text: str
     message_id: str
@@ -79,23 +96,27 @@ class Chat(Command, frozen=True, kw_only=True):
 
 
 class React(Command, frozen=True, kw_only=True):
-    emoji: str
+    wire = "react"
+    emoji: Annotated[str, Meta(max_length=16)]
 
 
 class Media(Command, frozen=True, kw_only=True):
+    wire = "media"
     audio: bool
     video: bool
 
 
 class Hand(Command, frozen=True, kw_only=True):
+    wire = "hand"
     raised: bool
 
 
 class Pass(Command, frozen=True, kw_only=True):
-    pass
+    wire = "pass"
 
 
 class Away(Command, frozen=True, kw_only=True):
+    wire = "away"
     away: bool
 
 
@@ -103,31 +124,35 @@ class Away(Command, frozen=True, kw_only=True):
 
 
 class Mute(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "mute"
+    target: Target
     video: bool = False
 
 
 class MuteAll(Command, frozen=True, kw_only=True):
-    pass
+    wire = "mute_all"
 
 
 class AllowSpeak(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "allow_speak"
+    target: Target
 
 
 class GiveFloor(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "give_floor"
+    target: Target
 
 
 class NextFloor(Command, frozen=True, kw_only=True):
-    pass
+    wire = "next_floor"
 
 
 class EndFloor(Command, frozen=True, kw_only=True):
-    pass
+    wire = "end_floor"
 
 
 class SetFloor(Command, frozen=True, kw_only=True):
+    wire = "set_floor"
     mode: FloorMode
     turn_seconds: int | None = None
     set_turn_seconds: bool = False
@@ -135,44 +160,52 @@ class SetFloor(Command, frozen=True, kw_only=True):
 
 
 class LowerHand(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "lower_hand"
+    target: Target
 
 
 class LowerAllHands(Command, frozen=True, kw_only=True):
-    pass
+    wire = "lower_all_hands"
 
 
 class Admit(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "admit"
+    target: Target
 
 
 class AdmitAll(Command, frozen=True, kw_only=True):
-    pass
+    wire = "admit_all"
 
 
 class Deny(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "deny"
+    target: Target
 
 
 class DenyAll(Command, frozen=True, kw_only=True):
     """Clear the lobby: everyone waiting is turned away (not banned: they may join again)."""
 
+    wire = "deny_all"
+
 
 class Lock(Command, frozen=True, kw_only=True):
+    wire = "lock"
     locked: bool
 
 
 class Remove(Command, frozen=True, kw_only=True):
-    target: str
+    wire = "remove"
+    target: Target
     ban: bool = False
 
 
 class DeleteChat(Command, frozen=True, kw_only=True):
-    message_id: str
+    wire = "delete_chat"
+    message_id: Target
 
 
 class EndSession(Command, frozen=True, kw_only=True):
-    pass
+    wire = "end_session"
 
 
 class UpdateRoom(Command, frozen=True, kw_only=True):

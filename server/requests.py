@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
+from rooms import commands as c
 from rooms.backends.base import Frame
 from rooms.engine import lobby_state
 from rooms.errors import CommandError
 from rooms.events import Lobby
+from rooms.handlers import HANDLERS
+from rooms.permissions import Capability
 from server import protocol
 from server.connection import Connection
 from server.node import Node
@@ -68,7 +71,7 @@ async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> No
     raise protocol.ProtocolError("bad_message", "already joined")
 
 
-async def _leave(conn: Connection, node: Node, msg: protocol.LeaveMsg) -> None:
+async def _leave(conn: Connection, node: Node, msg: protocol.Msg) -> None:
     await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
     conn.close_soon(1000)
 
@@ -112,17 +115,43 @@ async def _command(conn: Connection, node: Node, msg: Any) -> None:
     await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
 
 
-SERVER_HANDLERS: dict[type, Handler] = {
-    protocol.PingMsg: _ping,
-    protocol.SyncMsg: _sync,
-    protocol.JoinMsg: _join_again,
-    protocol.LeaveMsg: _leave,
-    protocol.SignalMsg: _signal,
-    protocol.ChatMsg: _chat,
-    protocol.ChatHistoryMsg: _chat_history,
+SERVER_HANDLERS: dict[str, Handler] = {
+    "ping": _ping,
+    "sync": _sync,
+    "join": _join_again,
+    "leave": _leave,
+    "signal": _signal,
+    "chat": _chat,
+    "chat_history": _chat_history,
+}
+"""Client message type -> its server-level handler: every message without a room command (see
+``protocol.ROUTES``), and the room messages that need more than the engine (``leave`` closes the
+socket, ``chat`` adds the session's caps). Every other room message goes to ``_command``."""
+
+_DISPATCH: dict[type, Handler] = {
+    route.message: SERVER_HANDLERS.get(wire, _command) for wire, route in protocol.ROUTES.items()
 }
 
 
 async def handle_message(conn: Connection, node: Node, msg: Any) -> None:
-    handler = SERVER_HANDLERS.get(type(msg), _command)
-    await handler(conn, node, msg)
+    await _DISPATCH[type(msg)](conn, node, msg)
+
+
+class RouteRow(NamedTuple):
+    """One client message, hop by hop: what a reader needs to answer "what does X do, who may"."""
+
+    wire: str
+    message: type
+    command: type[c.Command] | None
+    server_handler: Handler | None
+    capability: Capability | None
+
+
+def route_table() -> list[RouteRow]:
+    """The registry joined with the server handlers and the engine's capabilities."""
+    rows = []
+    for wire, route in protocol.ROUTES.items():
+        spec = HANDLERS.get(route.command) if route.command is not None else None
+        capability = spec.capability if spec is not None else None
+        rows.append(RouteRow(wire, route.message, route.command, SERVER_HANDLERS.get(wire), capability))
+    return rows

@@ -60,7 +60,7 @@ function setUp(linkToken) {
       url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
       token: linkToken, name: choice.name, device: deviceId(), resume: memory.get("resume"),
     });
-    const mesh = new Mesh({ sendSignal: (to, data) => session.send({ type: "signal", to, data }) });
+    const mesh = new Mesh({ sendSignal: (to, data) => session.signal(to, data) });
     handle.client = session;
     handle.mesh = mesh;
     const room = new RoomView({ client: session, mesh, roomId, token: linkToken,

@@ -314,6 +314,105 @@ export class HearthClient extends Emitter {
     if (error) waiter.reject(error); else waiter.resolve(undefined);
   }
 
+  // Commands: one method per client message (docs/protocol.md §2), named after its type in
+  // camelCase, so that only this module knows the wire format. Each resolves on the message's
+  // ack and rejects with a ProtocolError on its error (`code`, `message`). Besides these:
+  // `start()` sends `join`, `leave()` `leave`, `askSnapshot()` `sync`, `loadEarlierChat()`
+  // `chat_history`.
+
+  /** Post to the group, or privately to the facilitators.
+   * @param {string} text @param {{toFacilitators?: boolean}} [options] @returns {Promise<void>} */
+  chat(text, { toFacilitators = false } = {}) {
+    return this.request(toFacilitators ? { type: "chat", text, to: "facilitators" } : { type: "chat", text });
+  }
+
+  /** @param {string} emoji one of `welcome.reactions` @returns {Promise<void>} */
+  react(emoji) { return this.request({ type: "react", emoji }); }
+
+  /** Say what you send now. @param {{audio: boolean, video: boolean}} media @returns {Promise<void>} */
+  media({ audio, video }) { return this.request({ type: "media", audio, video }); }
+
+  /** @param {boolean} raised @returns {Promise<void>} */
+  hand(raised) { return this.request({ type: "hand", raised }); }
+
+  /** Give up the floor (or your turn in the circle). @returns {Promise<void>} */
+  pass() { return this.request({ type: "pass" }); }
+
+  /** @param {boolean} away stepped away for a moment @returns {Promise<void>} */
+  away(away) { return this.request({ type: "away", away }); }
+
+  /** Relay WebRTC signalling to one participant (fire and forget: errors come as `error` events).
+   * @param {string} to @param {object} data */
+  signal(to, data) { this.send({ type: "signal", to, data }); }
+
+  /** @returns {Promise<void>} */
+  ping() { return this.request({ type: "ping" }); }
+
+  /** @param {string} target @param {{video?: boolean}} [options] camera instead of microphone
+   * @returns {Promise<void>} */
+  mute(target, { video = false } = {}) {
+    return this.request(video ? { type: "mute", target, video } : { type: "mute", target });
+  }
+
+  /** @returns {Promise<void>} */
+  muteAll() { return this.request({ type: "mute_all" }); }
+
+  /** @param {string} target @returns {Promise<void>} */
+  allowSpeak(target) { return this.request({ type: "allow_speak", target }); }
+
+  /** @param {string} target @returns {Promise<void>} */
+  giveFloor(target) { return this.request({ type: "give_floor", target }); }
+
+  /** @returns {Promise<void>} */
+  nextFloor() { return this.request({ type: "next_floor" }); }
+
+  /** @returns {Promise<void>} */
+  endFloor() { return this.request({ type: "end_floor" }); }
+
+  /** Floor mode; `turnSeconds`: absent keeps the timer, null removes it; `order`: the circle.
+   * @param {"open" | "queue" | "circle"} mode
+   * @param {{turnSeconds?: number | null, order?: string[]}} [options] @returns {Promise<void>} */
+  setFloor(mode, { turnSeconds, order } = {}) {
+    /** @type {Record<string, unknown>} */
+    const message = { type: "set_floor", mode };
+    if (turnSeconds !== undefined) message.turn_seconds = turnSeconds;
+    if (order !== undefined) message.order = order;
+    return this.request(message);
+  }
+
+  /** @param {string} target @returns {Promise<void>} */
+  lowerHand(target) { return this.request({ type: "lower_hand", target }); }
+
+  /** @returns {Promise<void>} */
+  lowerAllHands() { return this.request({ type: "lower_all_hands" }); }
+
+  /** @param {string} target @returns {Promise<void>} */
+  admit(target) { return this.request({ type: "admit", target }); }
+
+  /** @returns {Promise<void>} */
+  admitAll() { return this.request({ type: "admit_all" }); }
+
+  /** @param {string} target @returns {Promise<void>} */
+  deny(target) { return this.request({ type: "deny", target }); }
+
+  /** @returns {Promise<void>} */
+  denyAll() { return this.request({ type: "deny_all" }); }
+
+  /** @param {boolean} locked @returns {Promise<void>} */
+  lock(locked) { return this.request({ type: "lock", locked }); }
+
+  /** @param {string} target @param {{ban?: boolean}} [options] also keep them out this session
+   * @returns {Promise<void>} */
+  remove(target, { ban = false } = {}) {
+    return this.request(ban ? { type: "remove", target, ban } : { type: "remove", target });
+  }
+
+  /** @param {string} messageId @returns {Promise<void>} */
+  deleteChat(messageId) { return this.request({ type: "delete_chat", message_id: messageId }); }
+
+  /** @returns {Promise<void>} */
+  endSession() { return this.request({ type: "end_session" }); }
+
   /** Leave for good (the seat is given up). */
   async leave() {
     this.leaving = true;

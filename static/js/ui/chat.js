@@ -49,13 +49,10 @@ export class Chat {
   async send() {
     const text = this.input.value.trim();
     if (!text) return;
-    /** @type {Record<string, unknown>} */
-    const message = { type: "chat", text };
-    if (this.private.checked) message.to = "facilitators";
     const button = /** @type {HTMLButtonElement} */ (byId("chat-send"));
     button.disabled = true;
     try {
-      await this.client.request(message);
+      await this.client.chat(text, { toFacilitators: this.private.checked });
       this.input.value = "";
     } catch (err) {
       toast(`Your message was not sent: ${/** @type {Error} */ (err).message}.`, "warning");
@@ -112,7 +109,7 @@ export class Chat {
   /** @param {string} id */
   async remove(id) {
     try {
-      await this.client.request({ type: "delete_chat", message_id: id });
+      await this.client.deleteChat(id);
     } catch (err) {
       toast(`The message could not be removed: ${/** @type {Error} */ (err).message}.`, "warning");
     }
@@ -126,7 +123,7 @@ export class Chat {
     byId("reactions").replaceChildren(...reactions.map((emoji) => el("button", {
       className: "reaction", text: emoji,
       attrs: { type: "button", "aria-label": `${REACTION_WORDS[emoji] ?? "React"} (${emoji})`, title: REACTION_WORDS[emoji] ?? "" },
-      on: { click: () => this.client.request({ type: "react", emoji }).catch(() => toast("The reaction was not sent.", "warning")) },
+      on: { click: () => this.client.react(emoji).catch(() => toast("The reaction was not sent.", "warning")) },
     })));
   }
 }

@@ -16,13 +16,13 @@ export class Console {
     this.root = byId("console");
     this.floorFormDirty = false;
     const click = (/** @type {string} */ id, /** @type {() => void} */ fn) => byId(id).addEventListener("click", fn);
-    click("admit-all", () => this.act({ type: "admit_all" }, "Admit everyone"));
-    click("deny-all", () => this.act({ type: "deny_all" }, "Turn everyone away"));
-    click("next-floor", () => this.act({ type: "next_floor" }, "Next speaker"));
-    click("end-floor", () => this.act({ type: "end_floor" }, "Take the floor back"));
-    click("mute-all", () => this.act({ type: "mute_all" }, "Mute all"));
-    click("lower-all-hands", () => this.act({ type: "lower_all_hands" }, "Lower all hands"));
-    click("lock-room", () => this.act({ type: "lock", locked: !this.client.state.locked }, "Lock"));
+    click("admit-all", () => this.act(() => client.admitAll(), "Admit everyone"));
+    click("deny-all", () => this.act(() => client.denyAll(), "Turn everyone away"));
+    click("next-floor", () => this.act(() => client.nextFloor(), "Next speaker"));
+    click("end-floor", () => this.act(() => client.endFloor(), "Take the floor back"));
+    click("mute-all", () => this.act(() => client.muteAll(), "Mute all"));
+    click("lower-all-hands", () => this.act(() => client.lowerAllHands(), "Lower all hands"));
+    click("lock-room", () => this.act(() => client.lock(!client.state.locked), "Lock"));
     click("apply-floor", () => this.applyFloor());
     click("console-toggle", () => this.toggleOpen());
     for (const id of ["floor-mode", "turn-seconds"]) {
@@ -44,20 +44,22 @@ export class Console {
     byId("confirm-end").addEventListener("click", async () => {
       const button = /** @type {HTMLButtonElement} */ (byId("confirm-end"));
       button.disabled = true;
-      await this.act({ type: "end_session" }, "End the session");
+      // Ending closes our socket too: a "disconnected" refusal then is no failure.
+      await this.act(() => this.client.endSession(), "End the session", { closes: true });
       button.disabled = false;
       dialog.close();
     });
   }
 
-  /** @param {Record<string, unknown>} message @param {string} what */
-  async act(message, what) {
+  /** Run one client command; say so when it is refused.
+   * @param {() => Promise<void>} command @param {string} what @param {{closes?: boolean}} [options] */
+  async act(command, what, { closes = false } = {}) {
     try {
-      await this.client.request(message);
+      await command();
       return true;
     } catch (err) {
       const error = /** @type {Error & {code?: string}} */ (err);
-      if (error.code !== "disconnected" || message.type !== "end_session") toast(`${what}: ${error.message}.`, "warning");
+      if (error.code !== "disconnected" || !closes) toast(`${what}: ${error.message}.`, "warning");
       return false;
     }
   }
@@ -70,7 +72,8 @@ export class Console {
       toast("The turn timer is a whole number of seconds from 10 to 3600, or empty for no timer.", "warning");
       return;
     }
-    if (await this.act({ type: "set_floor", mode, turn_seconds: seconds }, "Floor")) {
+    const floorMode = /** @type {"open" | "queue" | "circle"} */ (mode);
+    if (await this.act(() => this.client.setFloor(floorMode, { turnSeconds: seconds }), "Floor")) {
       this.floorFormDirty = false;
       toast(`Floor: ${mode === "open" ? "open" : mode === "queue" ? "queue" : "talking circle"}${seconds ? `, ${seconds} s turns` : ", no timer"}.`);
     }
@@ -82,7 +85,7 @@ export class Console {
     const to = index + delta;
     if (to < 0 || to >= order.length) return;
     [order[index], order[to]] = [order[to], order[index]];
-    this.act({ type: "set_floor", mode: this.client.state.floor.mode, order }, "Circle order");
+    this.act(() => this.client.setFloor(this.client.state.floor.mode, { order }), "Circle order");
   }
 
   render() {
@@ -103,9 +106,9 @@ export class Console {
         ? [el("span", { className: "waiting-reason hint", text: "came with the shared link after a ban" })] : []),
       el("span", { className: "button-row" },
         el("button", { className: "admit primary small", text: "Admit", attrs: { type: "button", "aria-label": `Admit ${w.name}` },
-          on: { click: () => this.act({ type: "admit", target: w.id }, "Admit") } }),
+          on: { click: () => this.act(() => this.client.admit(w.id), "Admit") } }),
         el("button", { className: "deny secondary small", text: "Deny", attrs: { type: "button", "aria-label": `Do not admit ${w.name}` },
-          on: { click: () => this.act({ type: "deny", target: w.id }, "Deny") } }))),
+          on: { click: () => this.act(() => this.client.deny(w.id), "Deny") } }))),
     () => {});
     byId("lobby-count").textContent = state.lobby.length ? `(${state.lobby.length})` : "";
     byId("lobby-ban-hint").hidden = !state.lobby.some((w) => w.reason === "after_ban");

@@ -41,8 +41,8 @@ export class Controls {
     this.onLeave = options.onLeave;
     byId("toggle-mic").addEventListener("click", () => this.toggleMic());
     byId("toggle-camera").addEventListener("click", () => this.toggleCamera());
-    byId("toggle-hand").addEventListener("click", () => this.act({ type: "hand", raised: this.you?.hand === null }));
-    byId("pass-button").addEventListener("click", () => this.act({ type: "pass" }));
+    byId("toggle-hand").addEventListener("click", () => this.act(() => this.client.hand(this.you?.hand === null)));
+    byId("pass-button").addEventListener("click", () => this.act(() => this.client.pass()));
     byId("away-button").addEventListener("click", () => this.toggleAway());
     byId("leave-button").addEventListener("click", () => this.onLeave());
   }
@@ -144,7 +144,7 @@ export class Controls {
     const you = this.you;
     if (!you) return;
     const away = !you.away;
-    if (await this.act({ type: "away", away }) && !away) await this.sendMediaIfNeeded();
+    if (await this.act(() => this.client.away(away)) && !away) await this.sendMediaIfNeeded();
     this.apply();
   }
 
@@ -156,20 +156,21 @@ export class Controls {
 
   /** Tell the server what you send now. @returns {Promise<boolean>} accepted */
   async sendMedia() {
-    const ok = await this.act({ type: "media", audio: this.audioClaim() || (this.micWanted && this.hasMic),
-      video: this.videoClaim() });
+    const media = { audio: this.audioClaim() || (this.micWanted && this.hasMic), video: this.videoClaim() };
+    const ok = await this.act(() => this.client.media(media), { media: true });
     return ok;
   }
 
-  /** Send a request; say so kindly when it is refused. @param {Record<string, unknown>} message */
-  async act(message) {
+  /** Run one client command; say so kindly when it is refused.
+   * @param {() => Promise<void>} command @param {{media?: boolean}} [options] it is `media` */
+  async act(command, { media = false } = {}) {
     try {
-      await this.client.request(message);
+      await command();
       return true;
     } catch (err) {
       const error = /** @type {Error & {code?: string}} */ (err);
       if (error.code === "not_allowed_to_speak") toast(micReason(this.state) || error.message, "warning");
-      else if (error.code === "forbidden" && message.type === "media") toast("A facilitator turned your camera off for now.", "warning");
+      else if (error.code === "forbidden" && media) toast("A facilitator turned your camera off for now.", "warning");
       else if (error.code === "disconnected") toast("You are reconnecting. Try again in a moment.", "warning");
       else toast(capitalize(error.message), "warning");
       this.render();

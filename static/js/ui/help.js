@@ -40,7 +40,7 @@ export class HelpPanel {
     const text = input.value.trim();
     if (!text) { status.textContent = "Write a few words first."; input.focus(); return; }
     try {
-      await this.client.request({ type: "chat", text, to: "facilitators" });
+      await this.client.chat(text, { toFacilitators: true });
       input.value = "";
       status.textContent = "Sent privately to the facilitators. They will see it in their chat.";
     } catch (err) {

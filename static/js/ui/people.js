@@ -9,14 +9,17 @@ import { icon } from "./icons.js";
 /** @typedef {import("../state.js").Participant} Participant */
 /** @typedef {import("../state.js").RoomState} RoomState */
 
-/** [class, visible text, accessible name prefix, message type, extra fields] */
-const MEMBER_ACTIONS = /** @type {const} */ ([
-  ["mute", "Mute", "Mute", "mute", {}],
-  ["allow-speak", "Allow to speak", "Allow to speak:", "allow_speak", {}],
-  ["lower-hand", "Lower hand", "Lower the hand of", "lower_hand", {}],
-  ["give-floor", "Give the floor", "Give the floor to", "give_floor", {}],
-  ["remove", "Remove", "Remove from the session:", "remove", {}],
-  ["remove-ban", "Remove and ban", "Remove and ban for this session:", "remove", { ban: true }],
+/** @typedef {import("../protocol.js").HearthClient} HearthClient */
+/** @typedef {(client: HearthClient, id: string) => Promise<void>} PersonCommand */
+
+/** [class, visible text, accessible name prefix, the client command it runs] */
+const MEMBER_ACTIONS = /** @type {[string, string, string, PersonCommand][]} */ ([
+  ["mute", "Mute", "Mute", (client, id) => client.mute(id)],
+  ["allow-speak", "Allow to speak", "Allow to speak:", (client, id) => client.allowSpeak(id)],
+  ["lower-hand", "Lower hand", "Lower the hand of", (client, id) => client.lowerHand(id)],
+  ["give-floor", "Give the floor", "Give the floor to", (client, id) => client.giveFloor(id)],
+  ["remove", "Remove", "Remove from the session:", (client, id) => client.remove(id)],
+  ["remove-ban", "Remove and ban", "Remove and ban for this session:", (client, id) => client.remove(id, { ban: true })],
 ]);
 const FACILITATOR_ACTIONS = MEMBER_ACTIONS.filter(([cls]) => cls === "lower-hand" || cls === "give-floor");
 
@@ -49,10 +52,10 @@ export class People {
     if (state.isFacilitator) {
       const actions = p.role === "facilitator" ? FACILITATOR_ACTIONS : MEMBER_ACTIONS;
       li.append(el("div", { className: "person-actions", attrs: { role: "group", "aria-label": `Actions for ${p.name}` } },
-        ...actions.map(([cls, text, prefix, type, extra]) => el("button", {
+        ...actions.map(([cls, text, prefix, command]) => el("button", {
           className: `${cls} action small`, text,
           attrs: { type: "button", "aria-label": `${prefix} ${p.name}` },
-          on: { click: () => this.act(p.id, type, extra, text) },
+          on: { click: () => this.act(p.id, cls, command, text) },
         }))));
     }
     return li;
@@ -89,11 +92,11 @@ export class People {
     }
   }
 
-  /** @param {string} target @param {string} type @param {object} extra @param {string} what */
-  async act(target, type, extra, what) {
+  /** @param {string} target @param {string} cls @param {PersonCommand} command @param {string} what */
+  async act(target, cls, command, what) {
     try {
-      await this.client.request({ type, target, ...extra });
-      if (type === "remove" && "ban" in extra && extra.ban) this.onBanned();
+      await command(this.client, target);
+      if (cls === "remove-ban") this.onBanned();
     } catch (err) {
       toast(`${what}: ${/** @type {Error} */ (err).message}.`, "warning");
     }

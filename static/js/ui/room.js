@@ -1,5 +1,6 @@
 // @ts-check
 /** The room screen: wires the client's events to the mesh and to every part of the page. */
+import { ErrorCode } from "../codes.js";
 import { toast } from "./announce.js";
 import { renderBalance } from "./balance.js";
 import { FloorBanner } from "./banner.js";
@@ -68,8 +69,8 @@ export class RoomView {
       document.body.classList.toggle("reconnecting", status === "reconnecting");
     });
     client.on("error", ({ code, message }) => {
-      if (code === "rate_limited") toast("Slow down a little: some of your actions were not sent.", "warning");
-      else if (code !== "invalid_target") console.debug("hearth: error frame", code, message);
+      if (code === ErrorCode.RATE_LIMITED) toast("Slow down a little: some of your actions were not sent.", "warning");
+      else if (code !== ErrorCode.INVALID_TARGET) console.debug("hearth: error frame", code, message);
     });
   }
 

@@ -97,7 +97,7 @@ def javascript() -> str:
         *(f'  {e.name}: "{e.value}", // {e.meaning}' for e in ErrorCode),
         "});",
         "",
-        "/** Close codes after which reconnecting cannot help. */",
+        "/** Close codes after which reconnecting cannot help. @type {Set<number>} */",
         f"export const FINAL_CLOSE_CODES = new Set([{', '.join(f'Close.{c.name}' for c in sorted(FINAL))}]);",
         "",
     ]

@@ -40,6 +40,8 @@ def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, li
     spec = handlers.HANDLERS.get(type(command))
     if spec is None:
         raise CommandError(ErrorCode.UNKNOWN_TYPE, f"no rule for {type(command).__name__}")
+    if spec.check is not None:
+        spec.check(command)
     if spec.capability is not None:
         _authorize(state, command.actor, spec.capability, spec.lobby_ok)
     new = state.clone()

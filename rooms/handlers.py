@@ -56,12 +56,17 @@ class Context:
 Run = Callable[[RoomState, Any, Context], RoomState | None]
 
 
+Check = Callable[[Any], None]
+
+
 @dataclass(frozen=True)
 class HandlerSpec:
     run: Run
     capability: Capability | None  # None: a system command, the server vouches for it
     lobby_ok: bool = False  # may someone still in the lobby send it?
     settles: bool = True  # False for commands that cannot change people or the floor
+    # Rules about the command alone (not the room): checked first, before who may send it.
+    check: Check | None = None
 
 
 HANDLERS: dict[type[c.Command], HandlerSpec] = {}
@@ -69,10 +74,15 @@ C = TypeVar("C", bound=c.Command)
 
 
 def rule(
-    command: type[C], capability: Capability | None, *, lobby_ok: bool = False, settles: bool = True
+    command: type[C],
+    capability: Capability | None,
+    *,
+    lobby_ok: bool = False,
+    settles: bool = True,
+    check: Callable[[C], None] | None = None,
 ) -> Callable[[Callable[[RoomState, C, Context], RoomState | None]], Any]:
     def register(run: Callable[[RoomState, C, Context], RoomState | None]) -> Any:
-        HANDLERS[command] = HandlerSpec(run, capability, lobby_ok, settles)
+        HANDLERS[command] = HandlerSpec(run, capability, lobby_ok, settles, check)
         return run
 
     return register
@@ -244,7 +254,16 @@ def leave(state: RoomState, cmd: c.Leave, ctx: Context) -> None:
 # Taking part ----------------------------------------------------------------------------------
 
 
-@rule(c.Chat, Capability.TAKE_PART, settles=False)
+def check_chat_text(cmd: c.Chat) -> None:
+    """A chat message says something, within the server's length cap (``Limits.max_chat_chars``).
+    Checked before anything else, whoever sends it: the text alone decides."""
+    if not cmd.text.strip():
+        raise CommandError(ErrorCode.BAD_MESSAGE, "a chat message cannot be empty")
+    if len(cmd.text) > cmd.max_chars:
+        raise CommandError(ErrorCode.TOO_LARGE, f"a chat message is at most {cmd.max_chars} characters")
+
+
+@rule(c.Chat, Capability.TAKE_PART, settles=False, check=check_chat_text)
 def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
     sender = state.seats[cmd.actor]
     try:

@@ -97,16 +97,15 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
 
 
 async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
-    length = len(msg.text)
-    if length == 0 or not msg.text.strip():
-        raise protocol.ProtocolError(ErrorCode.BAD_MESSAGE, "a chat message cannot be empty")
-    if length > node.settings.max_chat_chars:
-        raise protocol.ProtocolError(
-            ErrorCode.TOO_LARGE, f"a chat message is at most {node.settings.max_chat_chars} characters"
-        )
-    settings = node.settings
+    # The rules (not empty, not too long, the ring's caps) are the engine's: the command carries
+    # this server's limits to it.
+    limits = node.settings.limits()
     command = protocol.to_command(msg, conn.pid)
-    caps = {"max_messages": settings.chat_max_messages, "max_bytes": settings.chat_max_bytes}
+    caps = {
+        "max_chars": limits.max_chat_chars,
+        "max_messages": limits.chat_max_messages,
+        "max_bytes": limits.chat_max_bytes,
+    }
     await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps))
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hmac
-import time
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
-from msgspec import Meta
 from msgspec.structs import replace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers
@@ -15,34 +13,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rooms.codes import ErrorCode
-from rooms.model import DEFAULT_AGREEMENT, FloorMode, Role, RoomConfig
+from rooms.model import DEFAULT_AGREEMENT, Role, RoomConfig
 from rooms.service import RoomNotFound
-from server import metrics, tokens
+from server import metrics, rooms_api, tokens
 from server.config import Settings
 from server.echo import BadOffer, CheckAccess, CheckRateLimited, ChecksBusy, EchoChecks, link_tag
 from server.echo import log as check_log
 from server.guards import is_loopback_name
-from server.links import new_room_id, room_link, room_links
+from server.links import room_link, room_links
 from server.node import Node
-
-Title = Annotated[str, Meta(min_length=1, max_length=80)]
-Text = Annotated[str, Meta(max_length=4000)]
-Turn = Annotated[int, Meta(ge=10, le=3600)]
-Size = Annotated[int, Meta(ge=2, le=50)]
-
-
-class RoomFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    title: Title | msgspec.UnsetType = msgspec.UNSET
-    topic: Annotated[str, Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
-    agreement: Text | msgspec.UnsetType = msgspec.UNSET
-    lobby: bool | msgspec.UnsetType = msgspec.UNSET
-    floor_mode: FloorMode | msgspec.UnsetType = msgspec.UNSET
-    turn_seconds: Turn | msgspec.UnsetType | None = msgspec.UNSET
-    max_participants: Size | msgspec.UnsetType = msgspec.UNSET
-    crisis_text: Text | msgspec.UnsetType = msgspec.UNSET
-
-    def given(self) -> dict[str, Any]:
-        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not msgspec.UNSET}
 
 
 def _node(request: Request) -> Node:
@@ -60,18 +39,14 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def _fields(request: Request) -> RoomFields | JSONResponse:
+async def _fields(request: Request) -> rooms_api.RoomFields | JSONResponse:
     limit = _node(request).settings.max_message_bytes  # a room's fields fit in far less
     try:
-        return msgspec.json.decode(await _limited_body(request, limit), type=RoomFields)
+        return rooms_api.fields_from_json(await _limited_body(request, limit))
     except BodyTooLarge:
         return api_error(413, ErrorCode.TOO_LARGE, f"the body is larger than {limit} bytes")
-    except RecursionError:
-        return api_error(400, ErrorCode.BAD_MESSAGE, "the body nests too deeply")
-    except msgspec.ValidationError as exc:
-        return api_error(400, ErrorCode.BAD_MESSAGE, str(exc).replace("`", "'"))
-    except msgspec.DecodeError:
-        return api_error(400, ErrorCode.BAD_MESSAGE, "the body must be a JSON object")
+    except rooms_api.FieldsRefused as refused:
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(refused))
 
 
 class BodyTooLarge(Exception):
@@ -105,13 +80,10 @@ async def create_room(request: Request) -> Response:
     fields = await _fields(request)
     if isinstance(fields, JSONResponse):
         return fields
-    values = fields.given()
-    if "title" not in values or not values["title"].strip():
-        return api_error(400, ErrorCode.BAD_MESSAGE, "a room needs a title (1-80 characters)")
-    values["title"] = values["title"].strip()
-    values.setdefault("agreement", DEFAULT_AGREEMENT)
-    config = RoomConfig(id=new_room_id(), created_at=time.time(), **values)
-    await node.service.directory.create(config)
+    try:
+        config = await rooms_api.create_room(node.service.directory, fields)
+    except rooms_api.FieldsRefused as refused:
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(refused))
     facilitator_link, member_link = room_links(node.settings, config)
     body = {"room": room_json(config), "facilitator_link": facilitator_link, "member_link": member_link}
     return JSONResponse(body, status_code=201)
@@ -143,12 +115,10 @@ async def update_room(request: Request) -> Response:
     fields = await _fields(request)
     if isinstance(fields, JSONResponse):
         return fields
-    values = fields.given()
-    if "title" in values:
-        values["title"] = values["title"].strip()
-        if not values["title"]:
-            return api_error(400, ErrorCode.BAD_MESSAGE, "a room needs a title (1-80 characters)")
-    config = replace(config, **values)
+    try:
+        config = rooms_api.changed_room(config, fields)
+    except rooms_api.FieldsRefused as refused:
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(refused))
     await _node(request).service.update_room(config)
     return JSONResponse({"room": room_json(config)})
 
@@ -181,7 +151,7 @@ async def home(request: Request) -> Response:
     node = _node(request)
     templates = request.app.state.templates
     context = {"organizer_key_required": node.settings.organizer_key is not None,
-               "default_agreement": DEFAULT_AGREEMENT}
+               "default_agreement": DEFAULT_AGREEMENT, "limits": node.settings.limits()}
     return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
 
 
@@ -194,7 +164,8 @@ async def room_page(request: Request) -> Response:
         return templates.TemplateResponse(  # type: ignore[no-any-return]
             request, "error.html", {"message": "This room does not exist."}, status_code=404
         )
-    return templates.TemplateResponse(request, "room.html", {"room": config})  # type: ignore[no-any-return]
+    context = {"room": config, "limits": node.settings.limits()}  # the join form's maxlength
+    return templates.TemplateResponse(request, "room.html", context)  # type: ignore[no-any-return]
 
 
 async def healthz(request: Request) -> Response:

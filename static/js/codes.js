@@ -42,5 +42,5 @@ export const ErrorCode = Object.freeze({
   UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type", // HTTP: a body not declared application/json
 });
 
-/** Close codes after which reconnecting cannot help. */
+/** Close codes after which reconnecting cannot help. @type {Set<number>} */
 export const FINAL_CLOSE_CODES = new Set([Close.UNAUTHORIZED, Close.REFUSED, Close.NOT_FOUND, Close.REPLACED, Close.SESSION_ENDED]);

@@ -11,6 +11,7 @@ import { byId } from "./dom.js";
 import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
 import { InvitePanel } from "./invite.js";
+import { applyLimits } from "./limits.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
 import { showScreen } from "./screens.js";
@@ -82,6 +83,7 @@ export class RoomView {
     // Every welcome (first join, resume, new seat) starts the media over: new connections with
     // new tags, so the others replace theirs and video returns without a click.
     mesh.reset(state.you.id, state.iceServers, state.icePolicy);
+    applyLimits(state.limits);
     showScreen("screen-room");
     this.controls.onWelcome(resumed);
     this.help.render();

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+import msgspec
 import uvicorn
 from msgspec.structs import replace
 
@@ -110,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--turn-seconds", type=int, help=f"length of a speaking turn ({TURN_SECONDS_MIN}-{TURN_SECONDS_MAX})"
     )
     create.add_argument(
-        "--max-participants", type=int, help=f"{PARTICIPANTS_MIN}-{PARTICIPANTS_MAX} (default 12)"
+        "--max-participants",
+        type=int,
+        help=f"{PARTICIPANTS_MIN}-{PARTICIPANTS_MAX} (default {_room_default('max_participants')})",
     )
     create.add_argument("--crisis-text", help="where to find help in a crisis")
     _add_setting_flags(create, [*STORE_SETTINGS, *LINK_SETTINGS])
@@ -180,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bots.set_defaults(run=run_bots)
     return parser
+
+
+def _room_default(name: str) -> object:
+    """A room field's default, as the room API applies it (for help texts)."""
+    return next(f.default for f in msgspec.structs.fields(RoomConfig) if f.name == name)
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:

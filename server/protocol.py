@@ -17,6 +17,7 @@ from msgspec import Meta
 from rooms import commands as c
 from rooms import text as text_rules
 from rooms.codes import ErrorCode
+from rooms.limits import TURN_SECONDS_MAX, TURN_SECONDS_MIN
 from rooms.model import FloorMode
 
 Id = str | int
@@ -153,7 +154,7 @@ class EndFloorMsg(Msg, frozen=True, kw_only=True, tag="end_floor"):
     pass
 
 
-TurnSeconds = Annotated[int, Meta(ge=10, le=3600)]
+TurnSeconds = Annotated[int, Meta(ge=TURN_SECONDS_MIN, le=TURN_SECONDS_MAX)]  # as a room's own
 
 
 class SetFloorMsg(Msg, frozen=True, kw_only=True, tag="set_floor"):

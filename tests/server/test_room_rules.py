@@ -4,12 +4,14 @@ the same message (server/rooms_api.py), and `welcome.limits` carries this server
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from rooms.limits import TEXT_MAX_CHARS, TITLE_MAX_CHARS, TOPIC_MAX_CHARS
+from rooms.limits import TEXT_MAX_CHARS, TITLE_MAX_CHARS, TOPIC_MAX_CHARS, Limits
 from server.cli import main
 from tests.server.conftest import StartServer
 
@@ -91,3 +93,10 @@ async def test_welcome_limits_carry_the_settings(start_server: StartServer) -> N
     assert (limits["turn_seconds_min"], limits["turn_seconds_max"]) == (10, 3600)
     assert (limits["max_participants_min"], limits["max_participants_max"]) == (2, 50)
     assert (limits["title_max_chars"], limits["topic_max_chars"], limits["text_max_chars"]) == (80, 200, 4000)
+
+
+def test_protocol_md_lists_the_limits_welcome_sends() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    row = next(line for line in docs.splitlines() if line.startswith("| `limits` | welcome |"))
+    listed = re.findall(r'"(\w+)"', row)
+    assert listed == [f.name for f in msgspec.structs.fields(Limits)]

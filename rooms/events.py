@@ -114,7 +114,6 @@ class Delivery(msgspec.Struct, frozen=True):
     close: int | None = None
 
 
-
 AnyEvent = (
     ParticipantJoined
     | ParticipantUpdated

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hearth.ws")
 
-
 # Outbox items: (seq, text, close code, marker). A marker ("welcome" or "snapshot") asks the
 # writer to build that message from the latest state when it gets there.
 Item = tuple[int, str, int | None, str]

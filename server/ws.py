@@ -31,7 +31,6 @@ from server.signals import frame_bytes
 log = logging.getLogger("hearth.ws")
 
 
-
 def origin_allowed(headers: Headers, node: Node) -> bool:
     origin = headers.get("origin")
     if origin is None:

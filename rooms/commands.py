@@ -20,7 +20,8 @@ from typing import Annotated, ClassVar
 import msgspec
 from msgspec import Meta
 
-from rooms.model import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, FloorMode, Role, RoomConfig
+from rooms.limits import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, MAX_CHAT_CHARS
+from rooms.model import FloorMode, Role, RoomConfig
 
 Target = Annotated[str, Meta(min_length=1, max_length=64)]
 """A participant or chat message id as a client writes it (the limits apply when decoding)."""
@@ -83,14 +84,15 @@ class Leave(Command, frozen=True, kw_only=True):
 class Chat(Command, frozen=True, kw_only=True):
     """Post a message. ``message_id`` is made by the server (random, so the ids a member sees
     say nothing about private messages they cannot see); the engine takes it as given and stays
-    deterministic. The session's chat caps travel with the command (the server's settings), so
-    the engine stays free of configuration."""
+    deterministic. The text's length cap and the session's chat caps travel with the command
+    (the server's ``Limits``), so the engine stays free of configuration."""
 
     wire = "chat"
 
     text: str
     message_id: str
     to_facilitators: bool = False
+    max_chars: int = MAX_CHAT_CHARS
     max_messages: int = CHAT_MAX_MESSAGES
     max_bytes: int = CHAT_MAX_BYTES
 

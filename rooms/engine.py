@@ -13,6 +13,7 @@ import msgspec
 from msgspec.structs import replace
 
 from rooms import handlers
+from rooms.codes import ErrorCode
 from rooms.commands import Command
 from rooms.errors import CommandError
 from rooms.events import (
@@ -38,7 +39,9 @@ __all__ = ["CommandError", "apply", "floor_view", "lobby_state", "next_deadline"
 def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, list[Delivery]]:
     spec = handlers.HANDLERS.get(type(command))
     if spec is None:
-        raise CommandError("unknown_type", f"no rule for {type(command).__name__}")
+        raise CommandError(ErrorCode.UNKNOWN_TYPE, f"no rule for {type(command).__name__}")
+    if spec.check is not None:
+        spec.check(command)
     if spec.capability is not None:
         _authorize(state, command.actor, spec.capability, spec.lobby_ok)
     new = state.clone()
@@ -54,11 +57,11 @@ def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, li
 def _authorize(state: RoomState, actor: str, capability: Capability, lobby_ok: bool) -> None:
     seat = state.seats.get(actor)
     if seat is None:
-        raise CommandError("forbidden", "you are not in this room")
+        raise CommandError(ErrorCode.FORBIDDEN, "you are not in this room")
     if not seat.admitted and not lobby_ok:
-        raise CommandError("forbidden", "you are waiting to be let in")
+        raise CommandError(ErrorCode.FORBIDDEN, "you are waiting to be let in")
     if not can(seat.person.role, capability):
-        raise CommandError("forbidden", f"only a facilitator may do this ({capability})")
+        raise CommandError(ErrorCode.FORBIDDEN, f"only a facilitator may do this ({capability})")
 
 
 def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:

@@ -114,9 +114,6 @@ class Delivery(msgspec.Struct, frozen=True):
     close: int | None = None
 
 
-CLOSE_REMOVED = 4003
-CLOSE_SESSION_ENDED = 4010
-
 AnyEvent = (
     ParticipantJoined
     | ParticipantUpdated

@@ -16,10 +16,9 @@ from msgspec.structs import replace
 
 from rooms import commands as c
 from rooms import floor as fl
+from rooms.codes import Close, ErrorCode
 from rooms.errors import CommandError
 from rooms.events import (
-    CLOSE_REMOVED,
-    CLOSE_SESSION_ENDED,
     ChatDeleted,
     ChatPosted,
     Delivery,
@@ -57,12 +56,17 @@ class Context:
 Run = Callable[[RoomState, Any, Context], RoomState | None]
 
 
+Check = Callable[[Any], None]
+
+
 @dataclass(frozen=True)
 class HandlerSpec:
     run: Run
     capability: Capability | None  # None: a system command, the server vouches for it
     lobby_ok: bool = False  # may someone still in the lobby send it?
     settles: bool = True  # False for commands that cannot change people or the floor
+    # Rules about the command alone (not the room): checked first, before who may send it.
+    check: Check | None = None
 
 
 HANDLERS: dict[type[c.Command], HandlerSpec] = {}
@@ -70,10 +74,15 @@ C = TypeVar("C", bound=c.Command)
 
 
 def rule(
-    command: type[C], capability: Capability | None, *, lobby_ok: bool = False, settles: bool = True
+    command: type[C],
+    capability: Capability | None,
+    *,
+    lobby_ok: bool = False,
+    settles: bool = True,
+    check: Callable[[C], None] | None = None,
 ) -> Callable[[Callable[[RoomState, C, Context], RoomState | None]], Any]:
     def register(run: Callable[[RoomState, C, Context], RoomState | None]) -> Any:
-        HANDLERS[command] = HandlerSpec(run, capability, lobby_ok, settles)
+        HANDLERS[command] = HandlerSpec(run, capability, lobby_ok, settles, check)
         return run
 
     return register
@@ -86,14 +95,14 @@ def _seat(state: RoomState, pid: str, *, admitted: bool = True) -> Seat:
     seat = state.seats.get(pid)
     if seat is None or seat.admitted != admitted:
         where = "in the room" if admitted else "in the lobby"
-        raise CommandError("invalid_target", f"nobody with that id is {where}")
+        raise CommandError(ErrorCode.INVALID_TARGET, f"nobody with that id is {where}")
     return seat
 
 
 def _member(state: RoomState, pid: str) -> Seat:
     seat = _seat(state, pid)
     if seat.is_facilitator:
-        raise CommandError("invalid_target", "facilitators cannot be muted or removed")
+        raise CommandError(ErrorCode.INVALID_TARGET, "facilitators cannot be muted or removed")
     return seat
 
 
@@ -145,7 +154,7 @@ def _admit_waiting(state: RoomState, *, held_too: bool = False) -> None:
 
 
 def _room_full(state: RoomState) -> CommandError:
-    return CommandError("room_full", f"the room is full ({state.room.max_participants} people)")
+    return CommandError(ErrorCode.ROOM_FULL, f"the room is full ({state.room.max_participants} people)")
 
 
 # Joining, leaving, connections ----------------------------------------------------------------
@@ -155,9 +164,9 @@ def _room_full(state: RoomState) -> CommandError:
 def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
     existing = state.seats.get(cmd.actor)
     if not cmd.agree:
-        raise CommandError("agreement_required", "please read and accept the group agreement")
+        raise CommandError(ErrorCode.AGREEMENT_REQUIRED, "please read and accept the group agreement")
     if (cmd.sub is not None and cmd.sub in state.banned_subs) or cmd.device in state.banned_devices:
-        raise CommandError("banned", "you cannot rejoin this session")
+        raise CommandError(ErrorCode.BANNED, "you cannot rejoin this session")
     privileged = can(cmd.role, Capability.BYPASS_LIMITS)
     if existing is not None:  # the same personal invite again: take the seat back
         state.seats[cmd.actor] = replace(
@@ -167,14 +176,16 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
         ctx.resumed.append(cmd.actor)
         return
     if state.locked and not privileged:
-        raise CommandError("room_locked", "the facilitator has locked the room")
+        raise CommandError(ErrorCode.ROOM_LOCKED, "the facilitator has locked the room")
     enters = can(cmd.role, Capability.BYPASS_LOBBY)
     held = state.lobby_after_ban and cmd.sub is None and not enters  # a ban's hold lasts the session
     straight_in = enters or (state.session is SessionState.LIVE and not state.room.lobby and not held)
     if straight_in and not privileged and not _room_has_space(state):
         raise _room_full(state)
     if not straight_in and cmd.lobby_max is not None and len(state.waiting()) >= cmd.lobby_max:
-        raise CommandError("lobby_full", "the waiting room is full right now: please try again in a while")
+        raise CommandError(
+            ErrorCode.LOBBY_FULL, "the waiting room is full right now: please try again in a while"
+        )
     person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
     state.seats[cmd.actor] = Seat(
         person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn,
@@ -189,13 +200,13 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
 @rule(c.Resume, None)
 def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
     if cmd.session_id != state.session_id:
-        raise CommandError("session_ended", "that session has ended")
+        raise CommandError(ErrorCode.SESSION_ENDED, "that session has ended")
     seat = state.seats.get(cmd.actor)
     late = seat is not None and seat.disconnected_at is not None and (
         ctx.now > seat.disconnected_at + cmd.grace_seconds
     )  # the clock's Tick may not have run yet: the grace period decides, not the timer
     if seat is None or seat.resume_gen != cmd.gen or late:
-        raise CommandError("unauthorized", "this resume token was already used or has expired")
+        raise CommandError(ErrorCode.UNAUTHORIZED, "this resume token was already used or has expired")
     state.seats[cmd.actor] = replace(
         seat, disconnected_at=None, resume_gen=seat.resume_gen + 1, conn=cmd.conn
     )
@@ -207,7 +218,7 @@ def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
 def disconnect(state: RoomState, cmd: c.Disconnect, ctx: Context) -> None:
     seat = state.seats.get(cmd.actor)
     if seat is None or not seat.person.connected or (cmd.conn and seat.conn != cmd.conn):
-        raise CommandError("invalid_target", "not connected (or connected elsewhere now)")
+        raise CommandError(ErrorCode.INVALID_TARGET, "not connected (or connected elsewhere now)")
     if not seat.admitted:  # a lobby seat has no resume token: nobody could take it back
         _drop(state, cmd.actor, LeaveReason.LEFT, ctx)
         return
@@ -224,7 +235,7 @@ def tick(state: RoomState, cmd: c.Tick, ctx: Context) -> None:
         elif _waited_too_long(seat, cmd.lobby_wait_seconds, ctx.now):
             _drop(state, seat.id, LeaveReason.TIMEOUT, ctx)
             timed_out = Lobby(state=LobbyState.TIMED_OUT)
-            ctx.deliveries.append(Delivery(timed_out, to=(seat.id,), close=CLOSE_REMOVED))
+            ctx.deliveries.append(Delivery(timed_out, to=(seat.id,), close=Close.REFUSED))
     floor = state.floor
     if floor.holder and floor.ends_at is not None and not floor.time_up_sent and ctx.now >= floor.ends_at:
         state.floor = replace(floor, time_up_sent=True)
@@ -243,13 +254,22 @@ def leave(state: RoomState, cmd: c.Leave, ctx: Context) -> None:
 # Taking part ----------------------------------------------------------------------------------
 
 
-@rule(c.Chat, Capability.TAKE_PART, settles=False)
+def check_chat_text(cmd: c.Chat) -> None:
+    """A chat message says something, within the server's length cap (``Limits.max_chat_chars``).
+    Checked before anything else, whoever sends it: the text alone decides."""
+    if not cmd.text.strip():
+        raise CommandError(ErrorCode.BAD_MESSAGE, "a chat message cannot be empty")
+    if len(cmd.text) > cmd.max_chars:
+        raise CommandError(ErrorCode.TOO_LARGE, f"a chat message is at most {cmd.max_chars} characters")
+
+
+@rule(c.Chat, Capability.TAKE_PART, settles=False, check=check_chat_text)
 def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
     sender = state.seats[cmd.actor]
     try:
         text = clean_chat_text(cmd.text)  # no direction controls or stray invisible characters
     except TextRefused as refused:
-        raise CommandError("bad_message", str(refused)) from None
+        raise CommandError(ErrorCode.BAD_MESSAGE, str(refused)) from None
     message = ChatMessage(
         id=cmd.message_id,
         sender=cmd.actor,
@@ -277,7 +297,7 @@ def _private_audience(state: RoomState, message: ChatMessage) -> tuple[str, ...]
 @rule(c.React, Capability.TAKE_PART, settles=False)
 def react(state: RoomState, cmd: c.React, ctx: Context) -> None:
     if cmd.emoji not in REACTIONS:
-        raise CommandError("bad_message", "that reaction is not one of welcome.reactions")
+        raise CommandError(ErrorCode.BAD_MESSAGE, "that reaction is not one of welcome.reactions")
     ctx.deliveries.append(Delivery(Reaction(sender=cmd.actor, emoji=cmd.emoji)))
 
 
@@ -287,9 +307,9 @@ def media(state: RoomState, cmd: c.Media, ctx: Context) -> None:
     person = seat.person
     if cmd.audio and not person.audio and not fl.can_speak(state, seat):
         why = "a facilitator muted you" if person.muted_by_facilitator else "someone else has the floor"
-        raise CommandError("not_allowed_to_speak", why)
+        raise CommandError(ErrorCode.NOT_ALLOWED_TO_SPEAK, why)
     if cmd.video and not person.video and person.video_muted_by_facilitator:
-        raise CommandError("forbidden", "a facilitator turned your camera off")
+        raise CommandError(ErrorCode.FORBIDDEN, "a facilitator turned your camera off")
     _update(state, cmd.actor, audio=cmd.audio, video=cmd.video)
 
 
@@ -305,7 +325,7 @@ def hand(state: RoomState, cmd: c.Hand, ctx: Context) -> None:
 @rule(c.Pass, Capability.TAKE_PART)
 def pass_floor(state: RoomState, cmd: c.Pass, ctx: Context) -> None:
     if state.floor.holder != cmd.actor:
-        raise CommandError("forbidden", "you do not hold the floor")
+        raise CommandError(ErrorCode.FORBIDDEN, "you do not hold the floor")
     if state.floor.mode is FloorMode.CIRCLE:  # the talking circle moves on by itself
         _advance(state, ctx)
     else:  # queue/open: the facilitator gives the floor to the next in line, not the pass
@@ -368,7 +388,7 @@ def _advance(state: RoomState, ctx: Context) -> None:
 @rule(c.GiveFloor, Capability.RUN_FLOOR)
 def give_floor(state: RoomState, cmd: c.GiveFloor, ctx: Context) -> None:
     if not fl.eligible(_seat(state, cmd.target)):
-        raise CommandError("invalid_target", "that person is away or reconnecting")
+        raise CommandError(ErrorCode.INVALID_TARGET, "that person is away or reconnecting")
     _update(state, cmd.target, hand=None)
     fl.set_holder(state, cmd.target, ctx.now)
 
@@ -388,7 +408,7 @@ def set_floor(state: RoomState, cmd: c.SetFloor, ctx: Context) -> None:
     order = state.floor.order
     if cmd.order is not None:
         if len(set(cmd.order)) != len(cmd.order):
-            raise CommandError("bad_message", "order lists someone twice")
+            raise CommandError(ErrorCode.BAD_MESSAGE, "order lists someone twice")
         for pid in cmd.order:
             _seat(state, pid)
         order = cmd.order
@@ -443,7 +463,7 @@ def admit_all(state: RoomState, cmd: c.AdmitAll, ctx: Context) -> None:
 def deny(state: RoomState, cmd: c.Deny, ctx: Context) -> None:
     _seat(state, cmd.target, admitted=False)
     del state.seats[cmd.target]
-    ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(cmd.target,), close=CLOSE_REMOVED))
+    ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(cmd.target,), close=Close.REFUSED))
 
 
 @rule(c.DenyAll, Capability.ADMIT)
@@ -451,7 +471,7 @@ def deny_all(state: RoomState, cmd: c.DenyAll, ctx: Context) -> None:
     """Clear the lobby at once (a flood of strangers, or the end of arrivals)."""
     for seat in state.waiting():
         del state.seats[seat.id]
-        ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(seat.id,), close=CLOSE_REMOVED))
+        ctx.deliveries.append(Delivery(Lobby(state=LobbyState.DENIED), to=(seat.id,), close=Close.REFUSED))
 
 
 @rule(c.Lock, Capability.LOCK)
@@ -463,7 +483,7 @@ def lock(state: RoomState, cmd: c.Lock, ctx: Context) -> None:
 def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
     seat = state.seats.get(cmd.target)
     if seat is None or seat.is_facilitator:
-        raise CommandError("invalid_target", "nobody with that id can be removed")
+        raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id can be removed")
     if cmd.ban:
         state.lobby_after_ban = True  # a shared link would let them straight back in
         if seat.sub is not None:
@@ -471,7 +491,7 @@ def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
         if seat.device is not None:
             state.banned_devices = state.banned_devices | {seat.device}
     reason = "removed by a facilitator"
-    ctx.deliveries.append(Delivery(Removed(reason=reason), to=(cmd.target,), close=CLOSE_REMOVED))
+    ctx.deliveries.append(Delivery(Removed(reason=reason), to=(cmd.target,), close=Close.REFUSED))
     _drop(state, cmd.target, LeaveReason.REMOVED, ctx)
 
 
@@ -479,7 +499,7 @@ def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
 def delete_chat(state: RoomState, cmd: c.DeleteChat, ctx: Context) -> None:
     message = state.chat.find(cmd.message_id)
     if message is None:
-        raise CommandError("invalid_target", "no chat message with that id")
+        raise CommandError(ErrorCode.INVALID_TARGET, "no chat message with that id")
     state.chat = state.chat.without_message(message.id)
     if message.private:  # only those who could see it learn that it is gone
         to = _private_audience(state, message)
@@ -492,7 +512,7 @@ def delete_chat(state: RoomState, cmd: c.DeleteChat, ctx: Context) -> None:
 def end_session(state: RoomState, cmd: c.EndSession, ctx: Context) -> RoomState:
     everyone = tuple(state.seats)
     ended = SessionEnded(reason="the facilitator ended the session")
-    ctx.deliveries.append(Delivery(ended, to=everyone, close=CLOSE_SESSION_ENDED))
+    ctx.deliveries.append(Delivery(ended, to=everyone, close=Close.SESSION_ENDED))
     return RoomState(room=state.room)
 
 

@@ -45,10 +45,6 @@ class LeaveReason(StrEnum):
     TIMEOUT = "timeout"
 
 
-# A session's chat is a ring: past either cap its oldest messages leave (see ``ChatLog.trimmed``).
-CHAT_MAX_MESSAGES = 500
-CHAT_MAX_BYTES = 256 * 1024
-
 DEFAULT_AGREEMENT = (
     "What is said here stays here. We listen without judging and speak from our own experience. "
     "Nobody has to share; passing is always fine. We do not record or share screenshots."

@@ -11,18 +11,27 @@ import asyncio
 import contextlib
 import signal
 import sys
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+import msgspec
 import uvicorn
 from msgspec.structs import replace
 
 from rooms.backends.base import RoomDirectory, StoreUnavailable
 from rooms.backends.sqlite import SqliteDirectory
+from rooms.limits import (
+    PARTICIPANTS_MAX,
+    PARTICIPANTS_MIN,
+    TITLE_MAX_CHARS,
+    TOPIC_MAX_CHARS,
+    TURN_SECONDS_MAX,
+    TURN_SECONDS_MIN,
+)
 from rooms.model import FloorMode, Role, RoomConfig
+from server import rooms_api
 from server.config import ConfigError, Settings, flag_name, setting_help
-from server.links import SECONDS_PER_DAY, new_room_id, room_link, room_links
+from server.links import SECONDS_PER_DAY, room_link, room_links
 from server.logs import uvicorn_log_config
 from server.tokens import mint_invite
 
@@ -32,7 +41,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 FIRST_ROOM_TITLE = "Our group"
-MAX_TITLE_CHARS = 80
 
 # Flags of the store every subcommand needs; `serve` gets one flag per setting.
 STORE_SETTINGS = ("data_dir", "store", "secret")
@@ -85,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
         title="rooms commands", metavar="COMMAND", required=True
     )
     create = rooms.add_parser("create", help="create a room and print its links")
-    create.add_argument("title", help=f"shown to everyone (1-{MAX_TITLE_CHARS} characters)")
-    create.add_argument("--topic", default="")
+    # Only the flags given become fields: the room API's defaults and checks apply to the rest
+    # (server.rooms_api), so the CLI accepts exactly what the API accepts.
+    create.add_argument("title", help=f"shown to everyone (1-{TITLE_MAX_CHARS} characters)")
+    create.add_argument("--topic", help=f"at most {TOPIC_MAX_CHARS} characters")
     create.add_argument("--agreement", help="the group agreement people accept before joining")
     create.add_argument(
         "--lobby",
@@ -97,9 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--floor-mode", choices=[mode.value for mode in FloorMode], default=FloorMode.OPEN.value
     )
-    create.add_argument("--turn-seconds", type=_positive_int, help="length of a speaking turn")
-    create.add_argument("--max-participants", type=_positive_int, default=12)
-    create.add_argument("--crisis-text", default="", help="where to find help in a crisis")
+    create.add_argument(
+        "--turn-seconds", type=int, help=f"length of a speaking turn ({TURN_SECONDS_MIN}-{TURN_SECONDS_MAX})"
+    )
+    create.add_argument(
+        "--max-participants",
+        type=int,
+        help=f"{PARTICIPANTS_MIN}-{PARTICIPANTS_MAX} (default {_room_default('max_participants')})",
+    )
+    create.add_argument("--crisis-text", help="where to find help in a crisis")
     _add_setting_flags(create, [*STORE_SETTINGS, *LINK_SETTINGS])
     create.set_defaults(run=run_rooms_create)
 
@@ -167,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bots.set_defaults(run=run_bots)
     return parser
+
+
+def _room_default(name: str) -> object:
+    """A room field's default, as the room API applies it (for help texts)."""
+    return next(f.default for f in msgspec.structs.fields(RoomConfig) if f.name == name)
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
@@ -293,20 +314,15 @@ def uvicorn_log_level(level: str) -> str:
 
 
 def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
-    title = args.title.strip()
-    if not 1 <= len(title) <= MAX_TITLE_CHARS:
-        raise CommandError(f"the title must be 1-{MAX_TITLE_CHARS} characters", status=2)
-    fields: dict[str, Any] = {
-        "topic": args.topic,
-        "lobby": args.lobby,
-        "floor_mode": FloorMode(args.floor_mode),
-        "turn_seconds": args.turn_seconds,
-        "max_participants": args.max_participants,
-        "crisis_text": args.crisis_text,
-    }
-    if args.agreement is not None:
-        fields["agreement"] = args.agreement
-    config = asyncio.run(_with_directory(settings, lambda directory: create_room(directory, title, **fields)))
+    names = ("title", "topic", "agreement", "lobby", "floor_mode", "turn_seconds", "max_participants",
+             "crisis_text")  # fmt: skip
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    try:
+        fields = rooms_api.fields_from_values(given)
+        rooms_api.new_room(fields, 0.0)  # refuse before opening the store
+    except rooms_api.FieldsRefused as refused:
+        raise CommandError(str(refused), status=2) from None
+    config = asyncio.run(_with_directory(settings, lambda store: rooms_api.create_room(store, fields)))
     facilitator_link, member_link = room_links(settings, config)
     print(f"Room {config.id}: {config.title}")
     print(f"Facilitator link: {facilitator_link}")
@@ -425,12 +441,6 @@ def open_directory(settings: Settings) -> RoomDirectory:
     return RedisDirectory(client_from_url(settings.store), owns_client=True)
 
 
-async def create_room(directory: RoomDirectory, title: str, **fields: Any) -> RoomConfig:
-    config = RoomConfig(id=new_room_id(), title=title, created_at=time.time(), **fields)
-    await directory.create(config)
-    return config
-
-
 async def _with_directory(settings: Settings, work: Callable[[RoomDirectory], Awaitable[T]]) -> T:
     directory = open_directory(settings)
     await directory.open()
@@ -446,7 +456,7 @@ async def _ensure_first_room(settings: Settings) -> RoomConfig | None:
     async def work(directory: RoomDirectory) -> RoomConfig | None:
         if await directory.all():
             return None
-        return await create_room(directory, FIRST_ROOM_TITLE)
+        return await rooms_api.create_room(directory, rooms_api.RoomFields(title=FIRST_ROOM_TITLE))
 
     return await _with_directory(settings, work)
 

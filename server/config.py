@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from rooms.limits import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, MAX_CHAT_CHARS, MAX_NAME_CHARS, Limits
+
 SECRET_FILE = "secret"
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than its digest are weak (RFC 7518 section 3.2)
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -333,18 +335,19 @@ class Settings:
     max_message_bytes: int = field(
         default=65536, metadata=_meta(_integer(1024), "largest client message (bytes)")
     )
-    max_chat_chars: int = field(default=2000, metadata=_meta(_integer(1), "longest chat message"))
-    max_name_chars: int = field(default=40, metadata=_meta(_integer(1), "longest display name"))
+    max_chat_chars: int = field(default=MAX_CHAT_CHARS, metadata=_meta(_integer(1), "longest chat message"))
+    max_name_chars: int = field(default=MAX_NAME_CHARS, metadata=_meta(_integer(1), "longest display name"))
     outbox_size: int = field(default=256, metadata=_meta(_integer(1), "frames queued per connection"))
     outbox_bytes: int = field(
         default=2 * 1024 * 1024,
         metadata=_meta(_integer(64 * 1024), "bytes queued per connection before it counts as too slow"),
     )
     chat_max_messages: int = field(
-        default=500, metadata=_meta(_integer(10), "chat messages a session keeps (the oldest leave)")
+        default=CHAT_MAX_MESSAGES,
+        metadata=_meta(_integer(10), "chat messages a session keeps (the oldest leave)"),
     )
     chat_max_bytes: int = field(
-        default=256 * 1024,
+        default=CHAT_MAX_BYTES,
         metadata=_meta(_integer(16 * 1024), "bytes of chat text a session keeps (the oldest leave)"),
     )
     chat_page: int = field(
@@ -472,6 +475,19 @@ class Settings:
                 "HEARTH_LIVE_STORE is for many nodes sharing a Redis store: set HEARTH_STORE to "
                 "redis://... as well (one node keeps live state in memory)"
             )
+
+    def limits(self) -> Limits:
+        """The limits of room rules on this server: one record for the engine, the room API,
+        the CLI and the page (``welcome.limits``)."""
+        return Limits(
+            max_chat_chars=self.max_chat_chars,
+            max_message_bytes=self.max_message_bytes,
+            grace_seconds=self.grace_seconds,
+            chat_page=self.chat_page,
+            chat_max_messages=self.chat_max_messages,
+            chat_max_bytes=self.chat_max_bytes,
+            max_name_chars=self.max_name_chars,
+        )
 
     def store_kind(self) -> StoreKind:
         return "redis" if self.store.startswith(("redis://", "rediss://")) else "sqlite"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import Receive, Send
 
 from rooms.backends.base import Frame, StoreUnavailable
+from rooms.codes import Close
 from server import metrics, protocol
 from server.protocol import Id
 from server.ratelimit import TokenBucket
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
     from server.node import Node
 
 log = logging.getLogger("hearth.ws")
-
-CLOSE_TOO_SLOW = 4011
-CLOSE_SESSION_ENDED = 4010
 
 # Outbox items: (seq, text, close code, marker). A marker ("welcome" or "snapshot") asks the
 # writer to build that message from the latest state when it gets there.
@@ -198,13 +196,13 @@ class Connection:
         self._drain = asyncio.get_running_loop().create_task(self._drain_outbox((send, waiting)))
 
     def _too_slow(self) -> None:
-        self.closing = CLOSE_TOO_SLOW
-        self.outbox = deque([(0, "", CLOSE_TOO_SLOW, "")])
+        self.closing = Close.TOO_SLOW
+        self.outbox = deque([(0, "", Close.TOO_SLOW, "")])
         self.outbox_bytes = 0
         # The drain task is stuck in a send to a peer that reads nothing: give it a moment to
         # deliver the close, then stop writing for good (the socket is then dropped).
         asyncio.get_running_loop().call_later(self.node.settings.slow_close_seconds, self._abort)
-        log.info("closing slow client", extra={"conn": self.conn_id, "code": CLOSE_TOO_SLOW})
+        log.info("closing slow client", extra={"conn": self.conn_id, "code": Close.TOO_SLOW})
 
     def _abort(self) -> None:
         if self.stopped:
@@ -271,7 +269,7 @@ class Connection:
                         continue  # no work for a socket that is going
                 room = await self._room_text(marker)
                 if room is None:  # the session is gone from the store (see _room_text)
-                    close = CLOSE_SESSION_ENDED
+                    close = Close.SESSION_ENDED
                 elif not room:
                     continue
                 text = room or ""

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rooms.codes import ErrorCode
 from server.config import Settings
 
 LOOPBACK_NAMES = frozenset({"localhost"})
@@ -90,7 +91,9 @@ def has_body(headers: Headers) -> bool:
     return "transfer-encoding" in headers or (length != "" and length != "0")
 
 
-def state_change_refusal(method: str, headers: Headers, settings: Settings) -> tuple[int, str, str] | None:
+def state_change_refusal(
+    method: str, headers: Headers, settings: Settings
+) -> tuple[int, ErrorCode, str] | None:
     """Why a state-changing request must be refused, as (status, code, message), or None.
 
     The shared guard of every POST/PUT/PATCH/DELETE (the rooms API and the connection check):
@@ -99,11 +102,12 @@ def state_change_refusal(method: str, headers: Headers, settings: Settings) -> t
         return None
     origin = headers.get("origin")
     if origin is not None and origin not in own_origins(headers, settings):
-        return 403, "forbidden_origin", "requests from another site may not change anything here"
+        return 403, ErrorCode.FORBIDDEN_ORIGIN, "requests from another site may not change anything here"
     if has_body(headers):
         media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
-            return 415, "unsupported_media_type", "the body must be JSON (Content-Type: application/json)"
+            why = "the body must be JSON (Content-Type: application/json)"
+            return 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, why
     return None
 
 
@@ -111,7 +115,7 @@ def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
-async def send_error(send: Send, status: int, code: str, message: str) -> None:
+async def send_error(send: Send, status: int, code: ErrorCode, message: str) -> None:
     body = error_body(code, message)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -132,7 +136,8 @@ class RequestGuard:
             headers = Headers(scope=scope)
             checked = scope["path"] not in UNCHECKED_HOST_PATHS
             if checked and not host_allowed(headers.get("host"), self.allowed):
-                await send_error(send, 400, "bad_host", "this server does not answer for that host name")
+                why = "this server does not answer for that host name"
+                await send_error(send, 400, ErrorCode.BAD_HOST, why)
                 return
             refusal = state_change_refusal(scope["method"], headers, self.settings)
             if refusal is not None:

@@ -13,9 +13,8 @@ import time
 from typing import TYPE_CHECKING
 
 from rooms.backends.base import Bus, Frame, Presence, StoreUnavailable
+from rooms.codes import Close
 from server import metrics
-
-CLOSE_REPLACED = 4009
 
 if TYPE_CHECKING:
     from server.connection import Connection
@@ -69,7 +68,7 @@ class LocalRoom:
             self.promote(pid, waiting)
             return waiting
         if current is not None:
-            current.close_soon(CLOSE_REPLACED)  # the seat was taken by a newer socket elsewhere
+            current.close_soon(Close.REPLACED)  # the seat was taken by a newer socket elsewhere
         return None
 
     def promote(self, pid: str, conn: Connection) -> None:
@@ -81,7 +80,7 @@ class LocalRoom:
             return
         self.current[pid] = conn
         if previous is not None:
-            previous.close_soon(CLOSE_REPLACED)
+            previous.close_soon(Close.REPLACED)
 
 
 class Hub:

@@ -13,6 +13,7 @@ import secrets
 from rooms import commands as c
 from rooms import text as text_rules
 from rooms.backends.base import StoreUnavailable
+from rooms.codes import Close, ErrorCode
 from rooms.errors import CommandError
 from rooms.model import Role
 from rooms.service import RoomNotFound
@@ -22,25 +23,22 @@ from server.node import Node
 
 log = logging.getLogger("hearth.ws")
 
-CLOSE_UNAUTHORIZED = 4001
-CLOSE_REFUSED = 4003
-CLOSE_NOT_FOUND = 4004
-CLOSE_REPLACED = 4009
-CLOSE_SESSION_ENDED = 4010
 
 # Refusals that another join on the same socket cannot fix close it.
 _FATAL = {
-    "banned": CLOSE_REFUSED,
-    "room_locked": CLOSE_REFUSED,
-    "room_full": CLOSE_REFUSED,
-    "lobby_full": CLOSE_REFUSED,
-    "session_ended": CLOSE_SESSION_ENDED,
-    "unauthorized": CLOSE_UNAUTHORIZED,
+    ErrorCode.BANNED: Close.REFUSED,
+    ErrorCode.ROOM_LOCKED: Close.REFUSED,
+    ErrorCode.ROOM_FULL: Close.REFUSED,
+    ErrorCode.LOBBY_FULL: Close.REFUSED,
+    ErrorCode.SESSION_ENDED: Close.SESSION_ENDED,
+    ErrorCode.UNAUTHORIZED: Close.UNAUTHORIZED,
 }
+
+NO_ROOM = "this room does not exist"
 
 
 class JoinRefused(Exception):
-    def __init__(self, code: str, message: str, ref: protocol.Id | None, close: int | None) -> None:
+    def __init__(self, code: ErrorCode, message: str, ref: protocol.Id | None, close: Close | None) -> None:
         super().__init__(message)
         self.code, self.message, self.ref, self.close = code, message, ref, close
 
@@ -61,17 +59,17 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         claims = tokens.verify_invite(settings.secret, msg.token)
     except tokens.TokenError:
         raise JoinRefused(
-            "unauthorized", "this link is invalid or has expired", msg.id, CLOSE_UNAUTHORIZED
+            ErrorCode.UNAUTHORIZED, "this link is invalid or has expired", msg.id, Close.UNAUTHORIZED
         ) from None
     try:
         config = await node.service.current_config(claims.room)  # links may have just been revoked
     except RoomNotFound:
-        raise JoinRefused("unauthorized", "this room does not exist", msg.id, CLOSE_NOT_FOUND) from None
+        raise JoinRefused(ErrorCode.UNAUTHORIZED, NO_ROOM, msg.id, Close.NOT_FOUND) from None
     except StoreUnavailable:
         raise _unavailable(msg.id) from None
     if not claims.current_for(config):
-        raise JoinRefused("unauthorized", "this invite link was replaced by a newer one", msg.id,
-                          CLOSE_UNAUTHORIZED)
+        raise JoinRefused(ErrorCode.UNAUTHORIZED, "this invite link was replaced by a newer one", msg.id,
+                          Close.UNAUTHORIZED)
     raw_name = msg.name if msg.name is not None else (claims.name or "")
     try:
         name = protocol.printable_name(raw_name, settings.max_name_chars)
@@ -79,7 +77,8 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         raise JoinRefused(exc.code, exc.message, msg.id, None) from None
     posed = text_rules.imitates_role(name) if claims.role is Role.MEMBER else None
     if posed is not None:  # only those who hold a role may look like they do
-        raise JoinRefused("bad_message", f"please choose another name: names like \"{posed}\" are kept "
+        raise JoinRefused(ErrorCode.BAD_MESSAGE,
+                          f"please choose another name: names like \"{posed}\" are kept "
                           "for the people who hold that role", msg.id, None)
     pid = participant_id(settings.secret, claims.room, claims.sub)
     command = c.Join(
@@ -115,7 +114,7 @@ async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bo
     try:
         await _seat(conn, node, claims.room, claims.participant, command, msg.id)
     except JoinRefused as exc:
-        if exc.code == "session_ended":
+        if exc.code == ErrorCode.SESSION_ENDED:
             raise
         return False
     log.info("resumed", extra={"conn": conn.conn_id, "room": claims.room, "participant": claims.participant})
@@ -151,7 +150,7 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
         if isinstance(exc, CommandError):
             raise JoinRefused(exc.code, exc.message, ref, _FATAL.get(exc.code)) from None
         if isinstance(exc, RoomNotFound):
-            raise JoinRefused("unauthorized", "this room does not exist", ref, CLOSE_NOT_FOUND) from None
+            raise JoinRefused(ErrorCode.UNAUTHORIZED, NO_ROOM, ref, Close.NOT_FOUND) from None
         raise _unavailable(ref) from None
     node.hub.accepted(room, pid, conn)
     if ref is not None:
@@ -160,4 +159,4 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
 
 def _unavailable(ref: protocol.Id | None) -> JoinRefused:
     """The store is away: a fixable refusal, the socket stays open for another ``join``."""
-    return JoinRefused("unavailable", "the room service is unavailable; try again shortly", ref, None)
+    return JoinRefused(ErrorCode.UNAVAILABLE, "the room service is unavailable; try again shortly", ref, None)

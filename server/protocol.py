@@ -20,6 +20,8 @@ from msgspec import Meta
 
 from rooms import commands as c
 from rooms import text as text_rules
+from rooms.codes import ErrorCode
+from rooms.limits import TURN_SECONDS_MAX, TURN_SECONDS_MIN
 from rooms.model import FloorMode
 
 Id = str | int
@@ -231,7 +233,7 @@ class ChatMsg(Msg, frozen=True, kw_only=True, tag="chat"):
     to: Literal["facilitators"] | None = None
 
 
-TurnSeconds = Annotated[int, Meta(ge=10, le=3600)]
+TurnSeconds = Annotated[int, Meta(ge=TURN_SECONDS_MIN, le=TURN_SECONDS_MAX)]  # as a room's own
 
 
 def _set_floor(m: SetFloorMsg, a: str) -> c.SetFloor:
@@ -265,7 +267,7 @@ KNOWN_TYPES = frozenset(ROUTES)
 class ProtocolError(Exception):
     """A message that cannot be used; ``kind`` is its ``type`` when that much was readable."""
 
-    def __init__(self, code: str, message: str, ref: Id | None = None, kind: str | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, ref: Id | None = None, kind: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -341,21 +343,21 @@ def decode(text: str | bytes) -> ClientMessage:
         msg: ClientMessage = _decoder.decode(text)
     except RecursionError:
         # Nested deeper than the stack allows: neither the message nor its id can be read.
-        raise ProtocolError("bad_message", TOO_DEEP) from None
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, TOO_DEEP) from None
     except msgspec.ValidationError as exc:
         ref = _ref_of(text)
         kind = _type_of(text)
         if not isinstance(kind, str):
-            raise ProtocolError("bad_message", "every message needs a string 'type'", ref) from None
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "every message needs a string 'type'", ref) from None
         if kind not in KNOWN_TYPES:
-            raise ProtocolError("unknown_type", "unknown message type", ref) from None
-        raise ProtocolError("bad_message", f"invalid {kind}: {_where(exc)}", ref, kind) from None
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, "unknown message type", ref) from None
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"invalid {kind}: {_where(exc)}", ref, kind) from None
     except msgspec.DecodeError:
-        raise ProtocolError("bad_message", "a message must be one JSON object") from None
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message must be one JSON object") from None
     for name in _OPEN_FIELDS.get(type(msg), ()):
         if _deeper_than(getattr(msg, name), MAX_DEPTH - 1):  # the message's object is level 1
             kind = str(type(msg).__struct_config__.tag)
-            raise ProtocolError("bad_message", f"invalid {kind}: {TOO_DEEP}", msg.id, kind)
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"invalid {kind}: {TOO_DEEP}", msg.id, kind)
     return msg
 
 
@@ -385,7 +387,7 @@ def printable_name(name: str, max_chars: int) -> str:
     try:
         return text_rules.clean_name(name, max_chars)
     except text_rules.TextRefused as refused:
-        raise ProtocolError("bad_message", str(refused)) from None
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, str(refused)) from None
 
 
 # Client message -> engine command ----------------------------------------------------------------
@@ -416,7 +418,7 @@ def ack(ref: Id) -> bytes:
     return _encoder.encode({"type": "ack", "ref": ref})
 
 
-def error(code: str, message: str, ref: Id | None = None) -> bytes:
+def error(code: ErrorCode, message: str, ref: Id | None = None) -> bytes:
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if ref is not None:
         frame["ref"] = ref

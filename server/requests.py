@@ -11,6 +11,7 @@ import msgspec
 
 from rooms import commands as c
 from rooms.backends.base import Frame
+from rooms.codes import Close, ErrorCode
 from rooms.engine import lobby_state
 from rooms.errors import CommandError
 from rooms.events import Lobby
@@ -34,7 +35,7 @@ async def _sync(conn: Connection, node: Node, msg: protocol.SyncMsg) -> None:
     state = await node.service.state(conn.room_id, with_chat=False)
     seat = state.seats.get(conn.pid) if state is not None else None
     if state is None or seat is None:
-        raise CommandError("session_ended", "you are no longer in this session")
+        raise CommandError(ErrorCode.SESSION_ENDED, "you are no longer in this session")
     if not seat.admitted:
         conn.reply(protocol.encode(Lobby(state=lobby_state(state))))
         return
@@ -52,14 +53,15 @@ async def _chat_history(conn: Connection, node: Node, msg: protocol.ChatHistoryM
     state = await node.service.state(conn.room_id)
     seat = state.seats.get(conn.pid) if state is not None else None
     if state is None or seat is None:
-        raise CommandError("session_ended", "you are no longer in this session")
+        raise CommandError(ErrorCode.SESSION_ENDED, "you are no longer in this session")
     if not seat.admitted:
-        raise CommandError("forbidden", "you are waiting to be let in")
+        raise CommandError(ErrorCode.FORBIDDEN, "you are waiting to be let in")
     page = node.settings.chat_page
     try:
         messages, more = state.chat_page(seat, min(msg.limit or page, page), msg.before)
     except KeyError:
-        raise CommandError("invalid_target", "no chat message with that id (deleted, or too old)") from None
+        why = "no chat message with that id (deleted, or too old)"
+        raise CommandError(ErrorCode.INVALID_TARGET, why) from None
     reply = protocol.encode(
         {"type": "chat_history", "ref": msg.id, "before": msg.before, "messages": messages, "more": more}
     )
@@ -68,12 +70,12 @@ async def _chat_history(conn: Connection, node: Node, msg: protocol.ChatHistoryM
 
 
 async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
-    raise protocol.ProtocolError("bad_message", "already joined")
+    raise protocol.ProtocolError(ErrorCode.BAD_MESSAGE, "already joined")
 
 
 async def _leave(conn: Connection, node: Node, msg: protocol.Msg) -> None:
     await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
-    conn.close_soon(1000)
+    conn.close_soon(Close.NORMAL)
 
 
 async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
@@ -82,9 +84,9 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     me = state.seats.get(conn.pid) if state is not None else None
     target = state.seats.get(msg.to) if state is not None else None
     if me is None or not me.admitted:
-        raise CommandError("forbidden", "you are waiting to be let in")
+        raise CommandError(ErrorCode.FORBIDDEN, "you are waiting to be let in")
     if target is None or not target.admitted or msg.to == conn.pid:
-        raise CommandError("invalid_target", "nobody with that id is in this session")
+        raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id is in this session")
     data = filter_signal(msg.data, node.settings.ice_policy == "relay")
     if data is None:
         return
@@ -98,16 +100,15 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
 
 
 async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
-    length = len(msg.text)
-    if length == 0 or not msg.text.strip():
-        raise protocol.ProtocolError("bad_message", "a chat message cannot be empty")
-    if length > node.settings.max_chat_chars:
-        raise protocol.ProtocolError(
-            "too_large", f"a chat message is at most {node.settings.max_chat_chars} characters"
-        )
-    settings = node.settings
+    # The rules (not empty, not too long, the ring's caps) are the engine's: the command carries
+    # this server's limits to it.
+    limits = node.settings.limits()
     command = protocol.to_command(msg, conn.pid)
-    caps = {"max_messages": settings.chat_max_messages, "max_bytes": settings.chat_max_bytes}
+    caps = {
+        "max_chars": limits.max_chat_chars,
+        "max_messages": limits.chat_max_messages,
+        "max_bytes": limits.chat_max_bytes,
+    }
     await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps))
 
 

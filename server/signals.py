@@ -32,6 +32,7 @@ import time
 
 from msgspec.structs import replace
 
+from rooms.codes import ErrorCode
 from server.config import Settings
 from server.protocol import IceCandidate, ProtocolError, SessionDescription, SignalData
 from server.ratelimit import TokenBucket
@@ -82,10 +83,10 @@ def check_sizes(data: SignalData, settings: Settings) -> None:
     """Refuse (``too_large``) an SDP or a candidate over its configured length."""
     description, candidate = data.description, data.candidate
     if isinstance(description, SessionDescription) and len(description.sdp) > settings.max_sdp_chars:
-        raise ProtocolError("too_large", f"an SDP is at most {settings.max_sdp_chars} characters")
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"an SDP is at most {settings.max_sdp_chars} characters")
     limit = settings.max_candidate_chars
     if isinstance(candidate, IceCandidate) and len(candidate.candidate) > limit:
-        raise ProtocolError("too_large", f"an ICE candidate is at most {limit} characters")
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"an ICE candidate is at most {limit} characters")
 
 
 def filter_signal(data: SignalData, relay_only: bool) -> SignalData | None:

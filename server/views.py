@@ -3,45 +3,25 @@
 from __future__ import annotations
 
 import hmac
-import time
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
-from msgspec import Meta
 from msgspec.structs import replace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from rooms.model import DEFAULT_AGREEMENT, FloorMode, Role, RoomConfig
+from rooms.codes import ErrorCode
+from rooms.model import DEFAULT_AGREEMENT, Role, RoomConfig
 from rooms.service import RoomNotFound
-from server import metrics, tokens
+from server import metrics, rooms_api, tokens
 from server.config import Settings
 from server.echo import BadOffer, CheckAccess, CheckRateLimited, ChecksBusy, EchoChecks, link_tag
 from server.echo import log as check_log
 from server.guards import is_loopback_name
-from server.links import new_room_id, room_link, room_links
+from server.links import room_link, room_links
 from server.node import Node
-
-Title = Annotated[str, Meta(min_length=1, max_length=80)]
-Text = Annotated[str, Meta(max_length=4000)]
-Turn = Annotated[int, Meta(ge=10, le=3600)]
-Size = Annotated[int, Meta(ge=2, le=50)]
-
-
-class RoomFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    title: Title | msgspec.UnsetType = msgspec.UNSET
-    topic: Annotated[str, Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
-    agreement: Text | msgspec.UnsetType = msgspec.UNSET
-    lobby: bool | msgspec.UnsetType = msgspec.UNSET
-    floor_mode: FloorMode | msgspec.UnsetType = msgspec.UNSET
-    turn_seconds: Turn | msgspec.UnsetType | None = msgspec.UNSET
-    max_participants: Size | msgspec.UnsetType = msgspec.UNSET
-    crisis_text: Text | msgspec.UnsetType = msgspec.UNSET
-
-    def given(self) -> dict[str, Any]:
-        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not msgspec.UNSET}
 
 
 def _node(request: Request) -> Node:
@@ -49,7 +29,7 @@ def _node(request: Request) -> Node:
     return node
 
 
-def api_error(status: int, code: str, message: str) -> JSONResponse:
+def api_error(status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
@@ -59,18 +39,14 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def _fields(request: Request) -> RoomFields | JSONResponse:
+async def _fields(request: Request) -> rooms_api.RoomFields | JSONResponse:
     limit = _node(request).settings.max_message_bytes  # a room's fields fit in far less
     try:
-        return msgspec.json.decode(await _limited_body(request, limit), type=RoomFields)
+        return rooms_api.fields_from_json(await _limited_body(request, limit))
     except BodyTooLarge:
-        return api_error(413, "too_large", f"the body is larger than {limit} bytes")
-    except RecursionError:
-        return api_error(400, "bad_message", "the body nests too deeply")
-    except msgspec.ValidationError as exc:
-        return api_error(400, "bad_message", str(exc).replace("`", "'"))
-    except msgspec.DecodeError:
-        return api_error(400, "bad_message", "the body must be a JSON object")
+        return api_error(413, ErrorCode.TOO_LARGE, f"the body is larger than {limit} bytes")
+    except rooms_api.FieldsRefused as refused:
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(refused))
 
 
 class BodyTooLarge(Exception):
@@ -100,17 +76,14 @@ async def create_room(request: Request) -> Response:
     if key is not None:
         given = _bearer(request) or ""
         if not hmac.compare_digest(given.encode(), key.encode()):
-            return api_error(401, "unauthorized", "creating rooms needs the organizer key")
+            return api_error(401, ErrorCode.UNAUTHORIZED, "creating rooms needs the organizer key")
     fields = await _fields(request)
     if isinstance(fields, JSONResponse):
         return fields
-    values = fields.given()
-    if "title" not in values or not values["title"].strip():
-        return api_error(400, "bad_message", "a room needs a title (1-80 characters)")
-    values["title"] = values["title"].strip()
-    values.setdefault("agreement", DEFAULT_AGREEMENT)
-    config = RoomConfig(id=new_room_id(), created_at=time.time(), **values)
-    await node.service.directory.create(config)
+    try:
+        config = await rooms_api.create_room(node.service.directory, fields)
+    except rooms_api.FieldsRefused as refused:
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(refused))
     facilitator_link, member_link = room_links(node.settings, config)
     body = {"room": room_json(config), "facilitator_link": facilitator_link, "member_link": member_link}
     return JSONResponse(body, status_code=201)
@@ -123,15 +96,15 @@ async def _facilitator_room(request: Request) -> RoomConfig | JSONResponse:
     try:
         claims = tokens.verify_invite(node.settings.secret, token or "")
     except tokens.TokenError:
-        return api_error(401, "unauthorized", "a valid facilitator token is required")
+        return api_error(401, ErrorCode.UNAUTHORIZED, "a valid facilitator token is required")
     if claims.room != room_id or claims.role is not Role.FACILITATOR:
-        return api_error(403, "forbidden", "only this room's facilitators may change it")
+        return api_error(403, ErrorCode.FORBIDDEN, "only this room's facilitators may change it")
     try:
         config = await node.service.current_config(room_id)  # what a change starts from
     except RoomNotFound:
-        return api_error(404, "not_found", "no such room")
+        return api_error(404, ErrorCode.NOT_FOUND, "no such room")
     if not claims.current_for(config):
-        return api_error(401, "unauthorized", "this facilitator link was replaced by a newer one")
+        return api_error(401, ErrorCode.UNAUTHORIZED, "this facilitator link was replaced by a newer one")
     return config
 
 
@@ -142,12 +115,10 @@ async def update_room(request: Request) -> Response:
     fields = await _fields(request)
     if isinstance(fields, JSONResponse):
         return fields
-    values = fields.given()
-    if "title" in values:
-        values["title"] = values["title"].strip()
-        if not values["title"]:
-            return api_error(400, "bad_message", "a room needs a title (1-80 characters)")
-    config = replace(config, **values)
+    try:
+        config = rooms_api.changed_room(config, fields)
+    except rooms_api.FieldsRefused as refused:
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(refused))
     await _node(request).service.update_room(config)
     return JSONResponse({"room": room_json(config)})
 
@@ -180,7 +151,7 @@ async def home(request: Request) -> Response:
     node = _node(request)
     templates = request.app.state.templates
     context = {"organizer_key_required": node.settings.organizer_key is not None,
-               "default_agreement": DEFAULT_AGREEMENT}
+               "default_agreement": DEFAULT_AGREEMENT, "limits": node.settings.limits()}
     return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
 
 
@@ -193,7 +164,8 @@ async def room_page(request: Request) -> Response:
         return templates.TemplateResponse(  # type: ignore[no-any-return]
             request, "error.html", {"message": "This room does not exist."}, status_code=404
         )
-    return templates.TemplateResponse(request, "room.html", {"room": config})  # type: ignore[no-any-return]
+    context = {"room": config, "limits": node.settings.limits()}  # the join form's maxlength
+    return templates.TemplateResponse(request, "room.html", context)  # type: ignore[no-any-return]
 
 
 async def healthz(request: Request) -> Response:
@@ -219,13 +191,15 @@ def metrics_refusal(settings: Settings, client: str | None, headers: Headers) ->
         scheme, _, given = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key.encode()):
             return None
-        response = api_error(401, "unauthorized", "the metrics need the metrics key (HEARTH_METRICS_KEY)")
+        why = "the metrics need the metrics key (HEARTH_METRICS_KEY)"
+        response = api_error(401, ErrorCode.UNAUTHORIZED, why)
         response.headers["www-authenticate"] = "Bearer"
         return response
     local = client is not None and is_loopback_name(client.lower())
     if local and not any(name in headers for name in FORWARDING_HEADERS):
         return None
-    return api_error(403, "forbidden", "the metrics are served to this machine only; set HEARTH_METRICS_KEY")
+    why = "the metrics are served to this machine only; set HEARTH_METRICS_KEY"
+    return api_error(403, ErrorCode.FORBIDDEN, why)
 
 
 async def metrics_page(request: Request) -> Response:
@@ -275,15 +249,15 @@ async def _check_body(request: Request, kind: type[B], allow_empty: bool = False
             raw = b"{}"
         return msgspec.json.decode(raw, type=kind)
     except BodyTooLarge:
-        return api_error(413, "too_large", f"the body is larger than {limit} bytes")
+        return api_error(413, ErrorCode.TOO_LARGE, f"the body is larger than {limit} bytes")
     except msgspec.ValidationError as exc:
-        return api_error(400, "bad_message", str(exc).replace("`", "'"))
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(exc).replace("`", "'"))
     except msgspec.DecodeError:
-        return api_error(400, "bad_message", "the body must be a JSON object")
+        return api_error(400, ErrorCode.BAD_MESSAGE, "the body must be a JSON object")
     except RecursionError:  # msgspec gives up on deep nesting (in fields it would skip)
-        return api_error(400, "bad_message", "the body is nested too deeply")
+        return api_error(400, ErrorCode.BAD_MESSAGE, "the body is nested too deeply")
     except ClientDisconnect:
-        return api_error(400, "bad_message", "the body was cut short")
+        return api_error(400, ErrorCode.BAD_MESSAGE, "the body was cut short")
 
 
 async def _check_room(request: Request, token: str) -> CheckAccess | JSONResponse:
@@ -291,7 +265,7 @@ async def _check_room(request: Request, token: str) -> CheckAccess | JSONRespons
     (a member link of the room's current invite version, or a facilitator link of its current
     facilitator version)."""
     node = _node(request)
-    refusal = api_error(401, "unauthorized", "this link is invalid or has expired")
+    refusal = api_error(401, ErrorCode.UNAUTHORIZED, "this link is invalid or has expired")
     token = token or _bearer(request) or ""
     try:
         claims = tokens.verify_invite(node.settings.secret, token)
@@ -308,7 +282,7 @@ async def _check_room(request: Request, token: str) -> CheckAccess | JSONRespons
 
 def _checks_off(request: Request) -> JSONResponse | None:
     if _node(request).settings.check_max == 0:
-        return api_error(503, "unavailable", "the connection check is turned off on this server")
+        return api_error(503, ErrorCode.UNAVAILABLE, "the connection check is turned off on this server")
     return None
 
 
@@ -333,7 +307,7 @@ async def check_config(request: Request) -> Response:
     try:
         config = _checks(request).ice_config(access.room, access.link)
     except CheckRateLimited as limited:
-        response = api_error(429, "rate_limited", RATE_MESSAGE)
+        response = api_error(429, ErrorCode.RATE_LIMITED, RATE_MESSAGE)
         response.headers["retry-after"] = str(limited.retry_after)
         return response
     return JSONResponse(config, headers={"cache-control": "no-store"})
@@ -348,15 +322,16 @@ async def start_check(request: Request) -> Response:
     try:
         answer = await _checks(request).start(body.sdp, body.type, access.room)
     except ChecksBusy as busy:
-        response = api_error(429, "busy", ROOM_BUSY_MESSAGE if busy.room else BUSY_MESSAGE)
+        response = api_error(429, ErrorCode.BUSY, ROOM_BUSY_MESSAGE if busy.room else BUSY_MESSAGE)
         response.headers["retry-after"] = str(busy.retry_after)
         return response
     except BadOffer as exc:
-        return api_error(400, "bad_message", str(exc))
+        return api_error(400, ErrorCode.BAD_MESSAGE, str(exc))
     except Exception as exc:  # TimeoutError (TURN unreachable) and whatever else setting up fails on
         # Only the exception's type: aiortc's messages may quote the SDP.
         check_log.warning("check could not start", extra={"room": access.room, "reason": type(exc).__name__})
-        return api_error(503, "unavailable", "the connection check could not start; try again shortly")
+        why = "the connection check could not start; try again shortly"
+        return api_error(503, ErrorCode.UNAVAILABLE, why)
     return JSONResponse(answer, headers={"cache-control": "no-store"})
 
 
@@ -369,5 +344,5 @@ async def end_check(request: Request) -> Response:
     if isinstance(access, JSONResponse):
         return access
     if not await _checks(request).close(request.path_params["check_id"], access.room):
-        return api_error(404, "not_found", "no such connection check (it may have ended already)")
+        return api_error(404, ErrorCode.NOT_FOUND, "no such connection check (it may have ended already)")
     return Response(status_code=204)

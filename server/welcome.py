@@ -53,12 +53,5 @@ def welcome_for(node: Node, state: RoomState, seat: Seat, kind: str) -> bytes:
             gen=seat.resume_gen,
             ttl_seconds=RESUME_TTL_SECONDS,
         )
-        view["limits"] = {
-            "max_chat_chars": settings.max_chat_chars,
-            "max_message_bytes": settings.max_message_bytes,
-            "grace_seconds": settings.grace_seconds,
-            "chat_page": settings.chat_page,
-            "chat_max_messages": settings.chat_max_messages,
-            "chat_max_bytes": settings.chat_max_bytes,
-        }
+        view["limits"] = settings.limits()  # the page takes its maxlength, min and max from it
     return protocol.encode(view)

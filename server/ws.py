@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from rooms.backends.base import StoreUnavailable
+from rooms.codes import SEAT_GONE, Close, ErrorCode
 from rooms.commands import Disconnect
 from rooms.errors import CommandError
 from server import metrics, protocol
@@ -28,10 +29,6 @@ from server.requests import handle_message
 from server.signals import frame_bytes
 
 log = logging.getLogger("hearth.ws")
-
-CLOSE_UNAUTHORIZED = 4001
-CLOSE_RATE_LIMIT = 4008
-CLOSE_INTERNAL = 1011
 
 
 def origin_allowed(headers: Headers, node: Node) -> bool:
@@ -76,15 +73,15 @@ async def serve_socket(scope: Scope, receive: Receive, send: Send) -> None:
                     metrics.count_in("invalid")
                     _error(conn, exc.code, exc.message, exc.ref)
                     if strikes.add():
-                        conn.close_soon(CLOSE_RATE_LIMIT)
+                        conn.close_soon(Close.RATE_LIMIT)
                     continue
                 bucket = signals if isinstance(msg, protocol.SignalMsg) else ordinary
                 if not bucket.take() or (bucket is signals and not _signal_budget(node, conn, text)):
-                    _error(conn, "rate_limited", "slow down a little", msg.id)
+                    _error(conn, ErrorCode.RATE_LIMITED, "slow down a little", msg.id)
                     if strikes.add():
-                        extra = {"conn": conn.conn_id, "code": CLOSE_RATE_LIMIT}
+                        extra = {"conn": conn.conn_id, "code": Close.RATE_LIMIT}
                         log.info("closing flooding client", extra=extra)
-                        conn.close_soon(CLOSE_RATE_LIMIT)
+                        conn.close_soon(Close.RATE_LIMIT)
                     continue
                 metrics.count_in(type(msg).__struct_config__.tag)  # type: ignore[arg-type]
                 await _handle(conn, node, msg)
@@ -103,8 +100,8 @@ async def _open(scope: Scope, receive: Receive, send: Send, node: Node) -> Conne
     if (await receive())["type"] != "websocket.connect":
         return None
     if not origin_allowed(Headers(scope=scope), node):
-        metrics.ERRORS.labels("forbidden_origin").inc()
-        await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED, "reason": ""})
+        metrics.ERRORS.labels(ErrorCode.FORBIDDEN_ORIGIN).inc()
+        await send({"type": "websocket.close", "code": Close.UNAUTHORIZED, "reason": ""})
         return None
     await send({"type": "websocket.accept"})
     return Connection(send, receive, node, secrets.token_hex(8))
@@ -120,10 +117,10 @@ async def _handle(conn: Connection, node: Node, msg: Any) -> None:
     except protocol.ProtocolError as exc:
         _error(conn, exc.code, exc.message, msg.id)
     except StoreUnavailable:
-        _error(conn, "unavailable", "the room service is unavailable; try again shortly", msg.id)
+        _error(conn, ErrorCode.UNAVAILABLE, "the room service is unavailable; try again shortly", msg.id)
     except Exception:
         log.exception("internal error", extra={"conn": conn.conn_id, "type": type(msg).__name__})
-        _error(conn, "internal", "something went wrong on our side", msg.id)
+        _error(conn, ErrorCode.INTERNAL, "something went wrong on our side", msg.id)
     else:
         conn.acknowledge()
 
@@ -136,7 +133,7 @@ async def _handshake(conn: Connection, node: Node) -> bool:
         try:
             message = await asyncio.wait_for(conn.receive(), max(0.0, remaining))
         except TimeoutError:
-            _refuse(conn, "unauthorized", "send join first", None, CLOSE_UNAUTHORIZED)
+            _refuse(conn, ErrorCode.UNAUTHORIZED, "send join first", None, Close.UNAUTHORIZED)
             return False
         if message["type"] == "websocket.disconnect":
             return False
@@ -145,13 +142,14 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             msg = protocol.decode(_text(message))
             ref = msg.id
             if not isinstance(msg, protocol.JoinMsg):
-                raise protocol.ProtocolError("unauthorized", "the first message must be join", msg.id)
+                raise protocol.ProtocolError(ErrorCode.UNAUTHORIZED, "the first message must be join", msg.id)
             metrics.count_in("join")
             await join(conn, node, msg)
             return True
         except protocol.ProtocolError as exc:
             if exc.kind != "join":  # not a join at all: the contract closes with 4001
-                _refuse(conn, "unauthorized", "the first message must be join", exc.ref, CLOSE_UNAUTHORIZED)
+                why = "the first message must be join"
+                _refuse(conn, ErrorCode.UNAUTHORIZED, why, exc.ref, Close.UNAUTHORIZED)
                 return False
             _error(conn, exc.code, exc.message, exc.ref)  # a join with a fixable mistake
         except JoinRefused as exc:
@@ -161,7 +159,7 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             _error(conn, exc.code, exc.message, exc.ref)
         except Exception:
             log.exception("internal error during join", extra={"conn": conn.conn_id})
-            _refuse(conn, "internal", "something went wrong on our side", ref, CLOSE_INTERNAL)
+            _refuse(conn, ErrorCode.INTERNAL, "something went wrong on our side", ref, Close.INTERNAL)
             return False
 
 
@@ -176,7 +174,7 @@ async def _finish(conn: Connection, node: Node) -> None:
     if not conn.pid:
         return
     current = await node.hub.detach(conn.room_id, conn.pid, conn)
-    if current and conn.closing not in (1000, 4003, 4009, 4010):
+    if current and conn.closing not in SEAT_GONE:
         with contextlib.suppress(CommandError, StoreUnavailable):
             await node.service.execute(conn.room_id, Disconnect(actor=conn.pid, conn=conn.conn_id))
     log.info("connection closed", extra={"conn": conn.conn_id, "room": conn.room_id, "code": conn.closing})
@@ -191,17 +189,17 @@ def _signal_budget(node: Node, conn: Connection, text: str | bytes) -> bool:
 def _text(message: Any) -> str | bytes:
     text = message.get("text")
     if text is None:
-        raise protocol.ProtocolError("bad_message", "send text frames holding JSON")
+        raise protocol.ProtocolError(ErrorCode.BAD_MESSAGE, "send text frames holding JSON")
     return text  # type: ignore[no-any-return]
 
 
-def _error(conn: Connection, code: str, message: str, ref: protocol.Id | None) -> None:
+def _error(conn: Connection, code: ErrorCode, message: str, ref: protocol.Id | None) -> None:
     conn.pending_ref = None
     metrics.ERRORS.labels(code).inc()
     conn.reply(protocol.error(code, message, ref))
 
 
-def _refuse(conn: Connection, code: str, message: str, ref: protocol.Id | None, close: int) -> None:
+def _refuse(conn: Connection, code: ErrorCode, message: str, ref: protocol.Id | None, close: Close) -> None:
     _error(conn, code, message, ref)
     conn.close_soon(close)
 

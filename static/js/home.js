@@ -31,8 +31,11 @@ function roomBody(data) {
 function problem(body) {
   if (!body.title) return "Please give the group a title.";
   const turn = body.turn_seconds;
-  if (turn !== null && (!Number.isInteger(turn) || Number(turn) < 10 || Number(turn) > 3600)) {
-    return "The turn timer is a whole number of seconds between 10 and 3600, or empty for no timer.";
+  // The bounds the server rendered from its limits (rooms/limits.py) into the input.
+  const input = /** @type {HTMLInputElement} */ (form.elements.namedItem("turn_seconds"));
+  const [min, max] = [Number(input.min), Number(input.max)];
+  if (turn !== null && (!Number.isInteger(turn) || Number(turn) < min || Number(turn) > max)) {
+    return `The turn timer is a whole number of seconds between ${min} and ${max}, or empty for no timer.`;
   }
   return null;
 }

@@ -3,6 +3,7 @@
  * Room page entry. Takes the token out of the address bar, shows the join screen, then runs
  * the session: lobby, room, and the end screens. Test hook: `window.hearth = {client, mesh, check}`.
  */
+import { ErrorCode } from "./codes.js";
 import { HearthClient } from "./protocol.js";
 import { Mesh } from "./rtc.js";
 import { byId } from "./ui/dom.js";
@@ -89,7 +90,7 @@ function setUp(linkToken) {
    * @param {HearthClient} session @param {RoomView} room
    */
   function finish(detail, session, room) {
-    const fixable = detail.code === "bad_message" || detail.code === "agreement_required";
+    const fixable = detail.code === ErrorCode.BAD_MESSAGE || detail.code === ErrorCode.AGREEMENT_REQUIRED;
     if (fixable && !session.welcomed) {
       // A refusal the person can fix (a name the server does not accept): back to the form.
       room.stop();
@@ -106,7 +107,7 @@ function setUp(linkToken) {
     else if (detail.reason === "removed") showScreen("screen-removed");
     else if (detail.reason === "replaced") showScreen("screen-replaced");
     else if (detail.reason === "denied") showError("denied");
-    else showError(detail.code ?? "unauthorized", detail.message);
+    else showError(detail.code ?? ErrorCode.UNAUTHORIZED, detail.message);
   }
 }
 

@@ -10,10 +10,11 @@
  * `closed` ({reason: left | ended | removed | replaced | refused | denied, code, message}),
  * `error` (an error frame nobody awaited: {code, message}).
  */
+import { Close, ErrorCode, FINAL_CLOSE_CODES } from "./codes.js";
 import { RoomState } from "./state.js";
 
-/** Close codes after which reconnecting cannot help (PROTOCOL.md, close codes). */
-export const FINAL_CLOSE_CODES = new Set([4001, 4003, 4004, 4009, 4010]);
+/** Close codes after which reconnecting cannot help (rooms/codes.py, via codes.js). */
+export { FINAL_CLOSE_CODES };
 const MAX_BACKOFF_MS = 8000;
 const FIRST_BACKOFF_MS = 500;
 
@@ -121,21 +122,21 @@ export class HearthClient extends Emitter {
   onJoinRefused(err) {
     const code = err.code ?? "disconnected";
     if (code === "disconnected") return; // the close handler deals with it
-    if (code === "unavailable") { this.dropAndRetry(); return; }
-    if (code === "bad_message" || code === "agreement_required") {
+    if (code === ErrorCode.UNAVAILABLE) { this.dropAndRetry(); return; }
+    if (code === ErrorCode.BAD_MESSAGE || code === ErrorCode.AGREEMENT_REQUIRED) {
       // Fixable by the person: give up this socket and let the join screen show the message.
       this.closing = { reason: "refused", code, message: err.message };
-      this.ws?.close(1000);
+      this.ws?.close(Close.NORMAL);
       return;
     }
-    this.closing = { reason: code === "session_ended" ? "ended" : "refused", code, message: err.message };
+    this.closing = { reason: code === ErrorCode.SESSION_ENDED ? "ended" : "refused", code, message: err.message };
   }
 
   /** Close the current socket and try again later (keeps the seat through `resume`). */
   dropAndRetry() {
     const ws = this.ws;
     this.ws = null;
-    ws?.close(4000);
+    ws?.close(Close.RETRY);
     this.scheduleReconnect();
   }
 
@@ -239,7 +240,7 @@ export class HearthClient extends Emitter {
    * later, so the view never stays stuck behind a gap. */
   askSnapshot() {
     this.request({ type: "sync" }).catch((/** @type {ProtocolError} */ error) => {
-      if (!this.syncing || error.code === "disconnected" || error.code === "session_ended") return;
+      if (!this.syncing || error.code === "disconnected" || error.code === ErrorCode.SESSION_ENDED) return;
       setTimeout(() => { if (this.syncing) this.askSnapshot(); }, 1000);
     });
   }
@@ -258,11 +259,11 @@ export class HearthClient extends Emitter {
     for (const [ref] of this.pending) this.settle(ref, new ProtocolError("disconnected", "connection closed"));
     const closing = this.closing;
     if (this.leaving) return this.finish({ reason: "left", code: String(code), message: "" });
-    if (code === 4009) return this.finish({ reason: "replaced", code: "replaced", message: "" });
-    if (code === 4010) return this.finish({ reason: "ended", code: "session_ended", message: closing?.message ?? "" });
+    if (code === Close.REPLACED) return this.finish({ reason: "replaced", code: "replaced", message: "" });
+    if (code === Close.SESSION_ENDED) return this.finish({ reason: "ended", code: ErrorCode.SESSION_ENDED, message: closing?.message ?? "" });
     if (closing) return this.finish({ ...closing, code: closing.code ?? closing.reason });
     if (FINAL_CLOSE_CODES.has(code)) {
-      return this.finish({ reason: "refused", code: code === 4004 ? "not_found" : "unauthorized", message: "" });
+      return this.finish({ reason: "refused", code: code === Close.NOT_FOUND ? ErrorCode.NOT_FOUND : ErrorCode.UNAUTHORIZED, message: "" });
     }
     this.scheduleReconnect();
   }
@@ -418,6 +419,6 @@ export class HearthClient extends Emitter {
     this.leaving = true;
     if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
     try { await this.request({ type: "leave" }); } catch { /* closing anyway */ }
-    if (this.ws) this.ws.close(1000); else this.finish({ reason: "left", message: "" });
+    if (this.ws) this.ws.close(Close.NORMAL); else this.finish({ reason: "left", message: "" });
   }
 }

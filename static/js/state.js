@@ -54,6 +54,9 @@
  */
 
 /** @typedef {{id: string, name: string, reason?: string}} Waiting reason "after_ban": held because of a ban */
+/** `welcome.limits` (rooms/limits.py): absent until the first welcome.
+ * @typedef {{max_chat_chars?: number, max_name_chars?: number, grace_seconds?: number, chat_page?: number,
+ *   turn_seconds_min?: number, turn_seconds_max?: number}} Limits */
 /** @typedef {{type: string, [key: string]: any}} Frame */
 /** @typedef {{[key: string]: any}} Change */
 
@@ -89,7 +92,7 @@ export class RoomState {
     this.iceServers = [];
     /** @type {RTCIceTransportPolicy} */
     this.icePolicy = "all";
-    /** @type {{max_chat_chars?: number, grace_seconds?: number, chat_page?: number}} */
+    /** @type {Limits} */
     this.limits = {};
     /** last numbered event included in this view */
     this.seq = 0;

@@ -30,3 +30,22 @@ async def test_show_earlier_messages_pages_back_through_the_chat(
     await expect(earlier).to_be_hidden()
     await ann.ok({"type": "chat", "text": "a new one"}, ref="new")
     await expect(texts.last).to_have_text("a new one")
+
+
+async def test_the_page_takes_its_limits_from_the_server(start_server: StartServer, people: People) -> None:
+    """The chat box, the private message and the turn timer take their bounds from
+    ``welcome.limits`` and the join form its name length from the same limits: change a setting,
+    see it on the page (nothing is written into the HTML or the JavaScript)."""
+    server = await start_server(max_chat_chars=123, max_name_chars=17)
+    room = await server.create_room(lobby=False)
+    page = await people.open(room_url(server.base_url, room.id, room.facilitator))
+    await expect(page.locator("#join-name")).to_have_attribute("maxlength", "17")
+    await join_through_screens(page, "Fran")
+    await wait_in_room(page)
+    for box in ("#chat-input", "#help-message"):
+        assert await page.locator(box).evaluate("(el) => el.maxLength") == 123
+    turn = page.locator("#turn-seconds")
+    await expect(turn).to_have_attribute("min", "10")
+    await expect(turn).to_have_attribute("max", "3600")
+    await page.locator("#chat-input").fill("x" * 200)  # the browser keeps it to the limit
+    assert len(await page.locator("#chat-input").input_value()) == 123

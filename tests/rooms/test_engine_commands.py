@@ -22,10 +22,9 @@ from engine_helpers import (
 )
 
 from rooms import commands as c
+from rooms.codes import Close
 from rooms.engine import apply, lobby_state
 from rooms.events import (
-    CLOSE_REMOVED,
-    CLOSE_SESSION_ENDED,
     Admitted,
     ChatDeleted,
     ChatPosted,
@@ -750,7 +749,7 @@ def test_deny() -> None:
     out = room.do(c.Deny(actor=FAC, target="w1"))
     assert "w1" not in room.state.seats
     denied = only(out, Lobby)
-    assert denied.to == ("w1",) and denied.event.state is LobbyState.DENIED and denied.close == CLOSE_REMOVED
+    assert denied.to == ("w1",) and denied.event.state is LobbyState.DENIED and denied.close == Close.REFUSED
     assert not numbered(out)
     assert only(out, LobbyChanged).event.waiting == [{"id": "w2", "name": "name-w2"}]
 
@@ -772,7 +771,7 @@ def test_remove() -> None:
     out = room.do(c.Remove(actor=FAC, target="m1"))
     assert "m1" not in room.state.seats
     removed = only(out, Removed)
-    assert removed.to == ("m1",) and removed.close == CLOSE_REMOVED
+    assert removed.to == ("m1",) and removed.close == Close.REFUSED
     left = only(out, ParticipantLeft)
     assert left.to is None and left.event.reason is LeaveReason.REMOVED and left.event.id == "m1"
     assert room.holder is None
@@ -784,7 +783,7 @@ def test_remove_from_the_lobby() -> None:
     room.do(join("w2", device="dev-2"))
     out = room.do(c.Remove(actor=FAC, target="w2", ban=True))
     assert "w2" not in room.state.seats
-    assert only(out, Removed).close == CLOSE_REMOVED
+    assert only(out, Removed).close == Close.REFUSED
     assert not events(out, ParticipantLeft), "nobody in the room knew about a lobby seat"
     room.refuse(join("w3", device="dev-2"), "banned")
 
@@ -809,7 +808,7 @@ def test_end_session() -> None:
     out = room.do(c.EndSession(actor=FAC))
     assert len(out) == 1
     ended = out[0]
-    assert isinstance(ended.event, SessionEnded) and ended.close == CLOSE_SESSION_ENDED
+    assert isinstance(ended.event, SessionEnded) and ended.close == Close.SESSION_ENDED
     assert set(ended.to or ()) == {"f1", "m1", "m2", "w1"}
     state = room.state
     assert state.session is SessionState.IDLE and state.session_id is None and state.started_at is None

@@ -11,8 +11,9 @@ import pytest
 from engine_helpers import FAC, T0, events, fjoin, idle_room, join, live_room, numbered, only
 
 from rooms import commands as c
+from rooms.codes import Close
 from rooms.engine import next_deadline
-from rooms.events import CLOSE_REMOVED, Admitted, Lobby, LobbyChanged, ParticipantJoined
+from rooms.events import Admitted, Lobby, LobbyChanged, ParticipantJoined
 from rooms.model import LobbyState
 
 WAIT = 600.0  # lobby_wait_seconds in these tests
@@ -80,7 +81,7 @@ def test_a_long_wait_ends_with_a_reason() -> None:
     out = room.do(c.Tick(grace_seconds=GRACE, lobby_wait_seconds=WAIT), at=T0 + 100 + WAIT)
     timed_out = only(out, Lobby)
     assert timed_out.to == ("w1",) and timed_out.event.state is LobbyState.TIMED_OUT
-    assert timed_out.close == CLOSE_REMOVED
+    assert timed_out.close == Close.REFUSED
     assert "w1" not in room.state.seats and not room.seat("w2").admitted
     assert only(out, LobbyChanged).event.waiting == [{"id": "w2", "name": "name-w2"}]
     assert not numbered(out), "the room never knew about a lobby seat"
@@ -118,7 +119,7 @@ def test_deny_all_clears_the_lobby() -> None:
     assert room.state.waiting() == [] and len(room.state.admitted()) == 3
     denied = events(out, Lobby)
     assert sorted(d.to for d in denied) == [("w1",), ("w2",), ("w3",)]
-    assert all(d.event.state is LobbyState.DENIED and d.close == CLOSE_REMOVED for d in denied)
+    assert all(d.event.state is LobbyState.DENIED and d.close == Close.REFUSED for d in denied)
     assert only(out, LobbyChanged).event.waiting == []
     assert not numbered(out)
     assert room.do(c.DenyAll(actor=FAC)) == [], "an empty lobby: nothing to do"

@@ -66,10 +66,12 @@ export class Console {
 
   async applyFloor() {
     const mode = /** @type {HTMLSelectElement} */ (byId("floor-mode")).value;
-    const raw = /** @type {HTMLInputElement} */ (byId("turn-seconds")).value.trim();
+    const input = /** @type {HTMLInputElement} */ (byId("turn-seconds"));
+    const raw = input.value.trim();
     const seconds = raw ? Number(raw) : null;
-    if (seconds !== null && (!Number.isInteger(seconds) || seconds < 10 || seconds > 3600)) {
-      toast("The turn timer is a whole number of seconds from 10 to 3600, or empty for no timer.", "warning");
+    const [min, max] = [Number(input.min), Number(input.max)]; // welcome.limits (ui/limits.js)
+    if (seconds !== null && (!Number.isInteger(seconds) || seconds < min || seconds > max)) {
+      toast(`The turn timer is a whole number of seconds from ${min} to ${max}, or empty for no timer.`, "warning");
       return;
     }
     const floorMode = /** @type {"open" | "queue" | "circle"} */ (mode);

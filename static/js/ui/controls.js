@@ -8,6 +8,7 @@
  * When a facilitator mutes you or the floor moves on, the server sets your `audio` false and
  * the track is disabled in the same event handler.
  */
+import { ErrorCode } from "../codes.js";
 import { toast } from "./announce.js";
 import { byId, setPressed } from "./dom.js";
 
@@ -169,8 +170,8 @@ export class Controls {
       return true;
     } catch (err) {
       const error = /** @type {Error & {code?: string}} */ (err);
-      if (error.code === "not_allowed_to_speak") toast(micReason(this.state) || error.message, "warning");
-      else if (error.code === "forbidden" && media) toast("A facilitator turned your camera off for now.", "warning");
+      if (error.code === ErrorCode.NOT_ALLOWED_TO_SPEAK) toast(micReason(this.state) || error.message, "warning");
+      else if (error.code === ErrorCode.FORBIDDEN && media) toast("A facilitator turned your camera off for now.", "warning");
       else if (error.code === "disconnected") toast("You are reconnecting. Try again in a moment.", "warning");
       else toast(capitalize(error.message), "warning");
       this.render();

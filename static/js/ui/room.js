@@ -1,5 +1,6 @@
 // @ts-check
 /** The room screen: wires the client's events to the mesh and to every part of the page. */
+import { ErrorCode } from "../codes.js";
 import { toast } from "./announce.js";
 import { renderBalance } from "./balance.js";
 import { FloorBanner } from "./banner.js";
@@ -10,6 +11,7 @@ import { byId } from "./dom.js";
 import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
 import { InvitePanel } from "./invite.js";
+import { applyLimits } from "./limits.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
 import { showScreen } from "./screens.js";
@@ -68,8 +70,8 @@ export class RoomView {
       document.body.classList.toggle("reconnecting", status === "reconnecting");
     });
     client.on("error", ({ code, message }) => {
-      if (code === "rate_limited") toast("Slow down a little: some of your actions were not sent.", "warning");
-      else if (code !== "invalid_target") console.debug("hearth: error frame", code, message);
+      if (code === ErrorCode.RATE_LIMITED) toast("Slow down a little: some of your actions were not sent.", "warning");
+      else if (code !== ErrorCode.INVALID_TARGET) console.debug("hearth: error frame", code, message);
     });
   }
 
@@ -81,6 +83,7 @@ export class RoomView {
     // Every welcome (first join, resume, new seat) starts the media over: new connections with
     // new tags, so the others replace theirs and video returns without a click.
     mesh.reset(state.you.id, state.iceServers, state.icePolicy);
+    applyLimits(state.limits);
     showScreen("screen-room");
     this.controls.onWelcome(resumed);
     this.help.render();

@@ -15,10 +15,12 @@ from tests.server.conftest import StartServer
 
 async def hidden(page: Page, element_id: str) -> bool:
     """Whether the element or the console around it is hidden (by the page, not by layout)."""
-    return bool(await page.evaluate(
-        "(id) => { const el = document.getElementById(id); return Boolean(el.closest('[hidden]')); }",
-        element_id,
-    ))
+    return bool(
+        await page.evaluate(
+            "(id) => { const el = document.getElementById(id); return Boolean(el.closest('[hidden]')); }",
+            element_id,
+        )
+    )
 
 
 async def shown(page: Page, element_id: str) -> bool:

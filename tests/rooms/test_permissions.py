@@ -7,6 +7,9 @@ the engine's outcome changes with it, which proves no role-name test remains on 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from engine_helpers import FAC, fjoin, join, live_room
 
@@ -146,3 +149,11 @@ def test_bypass_limits_decides_who_comes_in_when_full(monkeypatch: pytest.Monkey
     assert room.seat("w1").admitted
     revoke(monkeypatch, Role.FACILITATOR, Cap.BYPASS_LIMITS)
     room.refuse(fjoin("f2"), "room_full")
+
+
+def test_the_protocol_document_lists_every_capability() -> None:
+    """docs/protocol.md §1.7.1 is the table a client author reads: one row per capability."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    section = doc.split("#### 1.7.1 Capabilities", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(str(cap) for cap in Capability)

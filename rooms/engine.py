@@ -31,9 +31,11 @@ from rooms.events import (
 from rooms.floor import can_speak
 from rooms.handlers import Context
 from rooms.model import FloorMode, LobbyState, RoomState, Seat, SessionState
-from rooms.permissions import Capability, can
+from rooms.permissions import Capability
 
-__all__ = ["CommandError", "apply", "floor_view", "lobby_state", "next_deadline", "speaking_view"]
+__all__ = [
+    "CommandError", "apply", "authorize", "floor_view", "lobby_state", "next_deadline", "speaking_view"
+]
 
 
 def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, list[Delivery]]:
@@ -43,7 +45,7 @@ def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, li
     if spec.check is not None:
         spec.check(command)
     if spec.capability is not None:
-        _authorize(state, command.actor, spec.capability, spec.lobby_ok)
+        authorize(state, command.actor, spec.capability, lobby_ok=spec.lobby_ok)
     new = state.clone()
     ctx = Context(now=now)
     result = spec.run(new, command, ctx)
@@ -54,13 +56,15 @@ def apply(state: RoomState, command: Command, now: float) -> tuple[RoomState, li
     return new, _number(new, ctx.deliveries)
 
 
-def _authorize(state: RoomState, actor: str, capability: Capability, lobby_ok: bool) -> None:
+def authorize(state: RoomState, actor: str, capability: Capability, *, lobby_ok: bool = False) -> None:
+    """Refuse (``forbidden``) unless ``actor`` is in the room (let in, unless ``lobby_ok``) and
+    their role grants ``capability``. Also what the server asks before relaying a signal."""
     seat = state.seats.get(actor)
     if seat is None:
         raise CommandError(ErrorCode.FORBIDDEN, "you are not in this room")
     if not seat.admitted and not lobby_ok:
         raise CommandError(ErrorCode.FORBIDDEN, "you are waiting to be let in")
-    if not can(seat.person.role, capability):
+    if not seat.can(capability):
         raise CommandError(ErrorCode.FORBIDDEN, f"only a facilitator may do this ({capability})")
 
 
@@ -82,14 +86,16 @@ def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
         out.append(Delivery(floor_event(state)))
     if before.locked != state.locked:
         out.append(Delivery(RoomLocked(locked=state.locked)))
-    facilitators = tuple(s.id for s in state.admitted() if s.is_facilitator)
-    if facilitators:
+    lobby_viewers = _admitted_who_can(state, Capability.SEE_LOBBY)
+    if lobby_viewers:
         waiting = waiting_view(state)
         if waiting != waiting_view(before):
-            out.append(Delivery(LobbyChanged(waiting=waiting), to=facilitators))
+            out.append(Delivery(LobbyChanged(waiting=waiting), to=lobby_viewers))
+    speaking_viewers = _admitted_who_can(state, Capability.SEE_SPEAKING)
+    if speaking_viewers:
         speaking = speaking_view(state)
         if speaking != speaking_view(before):
-            out.append(Delivery(Speaking(speaking=speaking), to=facilitators))
+            out.append(Delivery(Speaking(speaking=speaking), to=speaking_viewers))
     for pid, seat in state.seats.items():
         if not seat.admitted:
             now_state = lobby_state(state)
@@ -100,6 +106,10 @@ def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
     # addressed to it; the numbered events it already covers are skipped by its connection.
     welcomes = joined + [p for p in ctx.resumed if p not in joined and state.seats[p].admitted]
     out[:0] = [Delivery(Admitted(id=pid, conn=state.seats[pid].conn), to=(pid,)) for pid in welcomes]
+
+
+def _admitted_who_can(state: RoomState, capability: Capability) -> tuple[str, ...]:
+    return tuple(s.id for s in state.admitted() if s.can(capability))
 
 
 def _enforce_speaking(state: RoomState) -> None:
@@ -181,7 +191,7 @@ def speaking_view(state: RoomState) -> dict[str, float]:
 
 
 def lobby_state(state: RoomState) -> LobbyState:
-    if state.session is SessionState.LIVE and state.facilitator_present():
+    if state.session is SessionState.LIVE and state.admitter_present():
         return LobbyState.WAITING_FOR_ADMISSION
     return LobbyState.WAITING_FOR_FACILITATOR
 

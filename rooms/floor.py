@@ -8,15 +8,16 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from rooms.model import Floor, FloorMode, RoomState, Seat
+from rooms.permissions import Capability
 
 
 def can_speak(state: RoomState, seat: Seat) -> bool:
     """The definition of ``can_speak`` (PROTOCOL.md): not facilitator-muted, and the room is open,
-    or the person is a facilitator, or holds the floor."""
+    or the person is always heard (a facilitator: ``Capability.ALWAYS_HEARD``), or holds the floor."""
     if seat.person.muted_by_facilitator:
         return False
     floor = state.floor
-    return floor.mode is FloorMode.OPEN or seat.is_facilitator or floor.holder == seat.id
+    return floor.mode is FloorMode.OPEN or seat.can(Capability.ALWAYS_HEARD) or floor.holder == seat.id
 
 
 def eligible(seat: Seat | None) -> bool:
@@ -59,10 +60,16 @@ def next_in_queue(state: RoomState) -> str | None:
 
 
 def default_order(state: RoomState) -> tuple[str, ...]:
-    """A circle of the members present, in the order they joined."""
-    members = [s for s in state.admitted() if not s.is_facilitator]
+    """A circle of those present who need a turn to be heard (the members), in the order they
+    joined."""
+    members = [s for s in state.admitted() if needs_turn(s)]
     members.sort(key=lambda s: (s.joined_at, s.id))
     return tuple(s.id for s in members)
+
+
+def needs_turn(seat: Seat) -> bool:
+    """Whether a seat belongs in the circle's order: those always heard need no turn."""
+    return not seat.can(Capability.ALWAYS_HEARD)
 
 
 def drop_from_floor(state: RoomState, pid: str) -> None:

@@ -99,9 +99,10 @@ def _seat(state: RoomState, pid: str, *, admitted: bool = True) -> Seat:
     return seat
 
 
-def _member(state: RoomState, pid: str) -> Seat:
+def _unprotected(state: RoomState, pid: str) -> Seat:
+    """An admitted seat that others may mute or remove (``Capability.PROTECTED``)."""
     seat = _seat(state, pid)
-    if seat.is_facilitator:
+    if seat.can(Capability.PROTECTED):
         raise CommandError(ErrorCode.INVALID_TARGET, "facilitators cannot be muted or removed")
     return seat
 
@@ -114,7 +115,7 @@ def _update(state: RoomState, pid: str, **changes: Any) -> None:
 def _admit(state: RoomState, pid: str) -> None:
     seat = state.seats[pid]
     state.seats[pid] = replace(seat, admitted=True)
-    if state.floor.mode is FloorMode.CIRCLE and not seat.is_facilitator and pid not in state.floor.order:
+    if state.floor.mode is FloorMode.CIRCLE and fl.needs_turn(seat) and pid not in state.floor.order:
         state.floor = replace(state.floor, order=(*state.floor.order, pid))
 
 
@@ -148,7 +149,7 @@ def _admit_waiting(state: RoomState, *, held_too: bool = False) -> None:
     for seat in sorted(state.waiting(), key=lambda s: s.joined_at):
         if seat.held_after_ban and not held_too:
             continue
-        if not seat.is_facilitator and not _room_has_space(state):
+        if not seat.can(Capability.BYPASS_LIMITS) and not _room_has_space(state):
             return
         _admit(state, seat.id)
 
@@ -288,7 +289,7 @@ def chat(state: RoomState, cmd: c.Chat, ctx: Context) -> None:
 
 def _private_audience(state: RoomState, message: ChatMessage) -> tuple[str, ...]:
     """A private message reaches the facilitators and its sender, if still here."""
-    readers = [s.id for s in state.admitted() if can(s.person.role, Capability.READ_PRIVATE)]
+    readers = [s.id for s in state.admitted() if s.can(Capability.READ_PRIVATE)]
     if message.sender in state.seats:
         readers.append(message.sender)
     return tuple(dict.fromkeys(readers))
@@ -346,7 +347,7 @@ def away(state: RoomState, cmd: c.Away, ctx: Context) -> None:
 
 @rule(c.Mute, Capability.MUTE_OTHERS)
 def mute(state: RoomState, cmd: c.Mute, ctx: Context) -> None:
-    _member(state, cmd.target)
+    _unprotected(state, cmd.target)
     if cmd.video:
         _update(state, cmd.target, audio=False, muted_by_facilitator=True, video=False,
                 video_muted_by_facilitator=True)
@@ -357,7 +358,7 @@ def mute(state: RoomState, cmd: c.Mute, ctx: Context) -> None:
 @rule(c.MuteAll, Capability.MUTE_OTHERS)
 def mute_all(state: RoomState, cmd: c.MuteAll, ctx: Context) -> None:
     for seat in state.admitted():
-        if not seat.is_facilitator:
+        if not seat.can(Capability.PROTECTED):
             _update(state, seat.id, audio=False, muted_by_facilitator=True)
 
 
@@ -446,7 +447,8 @@ def lower_all_hands(state: RoomState, cmd: c.LowerAllHands, ctx: Context) -> Non
 
 @rule(c.Admit, Capability.ADMIT)
 def admit(state: RoomState, cmd: c.Admit, ctx: Context) -> None:
-    if not _seat(state, cmd.target, admitted=False).is_facilitator and not _room_has_space(state):
+    seat = _seat(state, cmd.target, admitted=False)
+    if not seat.can(Capability.BYPASS_LIMITS) and not _room_has_space(state):
         raise _room_full(state)
     _admit(state, cmd.target)
 
@@ -482,7 +484,7 @@ def lock(state: RoomState, cmd: c.Lock, ctx: Context) -> None:
 @rule(c.Remove, Capability.REMOVE)
 def remove(state: RoomState, cmd: c.Remove, ctx: Context) -> None:
     seat = state.seats.get(cmd.target)
-    if seat is None or seat.is_facilitator:
+    if seat is None or seat.can(Capability.PROTECTED):
         raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id can be removed")
     if cmd.ban:
         state.lobby_after_ban = True  # a shared link would let them straight back in

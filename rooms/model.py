@@ -15,10 +15,8 @@ from typing import overload
 
 import msgspec
 
-
-class Role(StrEnum):
-    FACILITATOR = "facilitator"
-    MEMBER = "member"
+from rooms.permissions import Capability, can
+from rooms.permissions import Role as Role  # re-exported: a participant's role is part of the model
 
 
 class SessionState(StrEnum):
@@ -123,9 +121,9 @@ class Seat(msgspec.Struct, frozen=True, kw_only=True):
     def id(self) -> str:
         return self.person.id
 
-    @property
-    def is_facilitator(self) -> bool:
-        return self.person.role is Role.FACILITATOR
+    def can(self, capability: Capability) -> bool:
+        """Whether this seat's role grants ``capability`` (``rooms.permissions``)."""
+        return can(self.person.role, capability)
 
 
 class Floor(msgspec.Struct, frozen=True, kw_only=True):
@@ -398,8 +396,11 @@ class RoomState(msgspec.Struct, kw_only=True):
     def waiting(self) -> list[Seat]:
         return [s for s in self.seats.values() if not s.admitted and not s.denied]
 
-    def facilitator_present(self) -> bool:
-        return any(s.admitted and s.is_facilitator and s.person.connected for s in self.seats.values())
+    def admitter_present(self) -> bool:
+        """Someone who may let people in is here (what the lobby tells those waiting)."""
+        return any(
+            s.admitted and s.can(Capability.ADMIT) and s.person.connected for s in self.seats.values()
+        )
 
     def hand_queue(self) -> list[str]:
         raised = [s.person for s in self.seats.values() if s.admitted and s.person.hand is not None]
@@ -408,7 +409,7 @@ class RoomState(msgspec.Struct, kw_only=True):
 
     def visible_chat(self, viewer: Seat) -> list[ChatMessage]:
         """The chat a viewer may see: group messages, plus private ones they sent or may read."""
-        if viewer.is_facilitator:
+        if viewer.can(Capability.READ_PRIVATE):
             return list(self.chat)
         return [m for m in self.chat if not m.private or m.sender == viewer.id]
 

@@ -15,7 +15,7 @@ from rooms import text as text_rules
 from rooms.backends.base import StoreUnavailable
 from rooms.codes import Close, ErrorCode
 from rooms.errors import CommandError
-from rooms.model import Role
+from rooms.permissions import Capability, can
 from rooms.service import RoomNotFound
 from server import protocol, tokens
 from server.connection import Connection
@@ -75,8 +75,8 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         name = protocol.printable_name(raw_name, settings.max_name_chars)
     except protocol.ProtocolError as exc:
         raise JoinRefused(exc.code, exc.message, msg.id, None) from None
-    posed = text_rules.imitates_role(name) if claims.role is Role.MEMBER else None
-    if posed is not None:  # only those who hold a role may look like they do
+    posed = None if can(claims.role, Capability.ROLE_LIKE_NAME) else text_rules.imitates_role(name)
+    if posed is not None:  # only those who speak for the room may look like they do
         raise JoinRefused(ErrorCode.BAD_MESSAGE,
                           f"please choose another name: names like \"{posed}\" are kept "
                           "for the people who hold that role", msg.id, None)

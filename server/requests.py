@@ -12,7 +12,7 @@ import msgspec
 from rooms import commands as c
 from rooms.backends.base import Frame
 from rooms.codes import Close, ErrorCode
-from rooms.engine import lobby_state
+from rooms.engine import authorize, lobby_state
 from rooms.errors import CommandError
 from rooms.events import Lobby
 from rooms.handlers import HANDLERS
@@ -81,10 +81,10 @@ async def _leave(conn: Connection, node: Node, msg: protocol.Msg) -> None:
 async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
     check_sizes(msg.data, node.settings)  # limits first, before any I/O
     state = await node.service.state(conn.room_id, with_chat=False)
-    me = state.seats.get(conn.pid) if state is not None else None
-    target = state.seats.get(msg.to) if state is not None else None
-    if me is None or not me.admitted:
-        raise CommandError(ErrorCode.FORBIDDEN, "you are waiting to be let in")
+    if state is None:
+        raise CommandError(ErrorCode.FORBIDDEN, "you are not in this room")
+    authorize(state, conn.pid, Capability.TAKE_PART)  # the rule the engine checks for commands
+    target = state.seats.get(msg.to)
     if target is None or not target.admitted or msg.to == conn.pid:
         raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id is in this session")
     data = filter_signal(msg.data, node.settings.ice_policy == "relay")

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from rooms.codes import ErrorCode
 from rooms.model import DEFAULT_AGREEMENT, Role, RoomConfig
+from rooms.permissions import Capability, can
 from rooms.service import RoomNotFound
 from server import metrics, rooms_api, tokens
 from server.config import Settings
@@ -97,7 +98,7 @@ async def _facilitator_room(request: Request) -> RoomConfig | JSONResponse:
         claims = tokens.verify_invite(node.settings.secret, token or "")
     except tokens.TokenError:
         return api_error(401, ErrorCode.UNAUTHORIZED, "a valid facilitator token is required")
-    if claims.room != room_id or claims.role is not Role.FACILITATOR:
+    if claims.room != room_id or not can(claims.role, Capability.MANAGE_ROOM):
         return api_error(403, ErrorCode.FORBIDDEN, "only this room's facilitators may change it")
     try:
         config = await node.service.current_config(room_id)  # what a change starts from

@@ -7,8 +7,8 @@ from typing import Any
 
 from rooms.engine import floor_view, speaking_view, waiting_view
 from rooms.handlers import REACTIONS
-from rooms.model import RoomState, Seat
-from rooms.permissions import Capability, can
+from rooms.model import Role, RoomState, Seat
+from rooms.permissions import Capability, can, capabilities_of
 from server import protocol, tokens
 from server.node import Node
 
@@ -26,6 +26,8 @@ def room_view(node: Node, state: RoomState, seat: Seat, kind: str) -> dict[str, 
         "floor": floor_view(state),
         "locked": state.locked,
         "seq": state.seq,
+        # What this participant may do and see: the page shows and hides by these, not by role.
+        "capabilities": capabilities_of(role),
     }
     # The recent part only; older messages come a page at a time on request (``chat_history``).
     view["chat"], view["chat_more"] = state.chat_page(seat, node.settings.chat_page)
@@ -45,6 +47,8 @@ def welcome_for(node: Node, state: RoomState, seat: Seat, kind: str) -> bytes:
         )
         view["ice_transport_policy"] = settings.ice_policy
         view["reactions"] = list(REACTIONS)
+        # Each role's capabilities, for what the page shows about others (``protected``).
+        view["role_capabilities"] = {str(r): capabilities_of(r) for r in Role}
         view["resume"] = tokens.mint_resume(
             settings.secret,
             room=state.room.id,

@@ -60,6 +60,25 @@
 /** @typedef {{type: string, [key: string]: any}} Frame */
 /** @typedef {{[key: string]: any}} Change */
 
+/**
+ * Whether this participant may do or see something: a capability name from
+ * `welcome.capabilities` (docs/protocol.md), such as "mute_others" or "see_lobby". The page shows
+ * and hides by capability, never by role name; the server checks every action anyway.
+ * @param {RoomState} state @param {string} capability
+ */
+export function can(state, capability) {
+  return state.capabilities.has(capability);
+}
+
+/**
+ * Whether a role grants a capability, from `welcome.role_capabilities`: what the page knows
+ * of others (a "protected" participant cannot be muted or removed).
+ * @param {RoomState} state @param {string} role @param {string} capability
+ */
+export function roleCan(state, role, capability) {
+  return (state.roleCapabilities[role] ?? []).includes(capability);
+}
+
 /** @returns {Floor} */
 function emptyFloor() {
   return { mode: "open", holder: null, queue: [], order: [], started_at: null, ends_at: null, turn_seconds: null };
@@ -81,9 +100,13 @@ export class RoomState {
     this.chat = new Map();
     /** older messages than the first in `chat` can be asked for (`chat_history`) */
     this.chatMore = false;
-    /** @type {Waiting[]} facilitators only */
+    /** @type {Set<string>} what you may do and see (`welcome.capabilities`): ask `can()` */
+    this.capabilities = new Set();
+    /** @type {Record<string, string[]>} each role's capabilities: ask `roleCan()` */
+    this.roleCapabilities = {};
+    /** @type {Waiting[]} with "see_lobby" only */
     this.lobby = [];
-    /** @type {Record<string, number>} facilitators only: seconds of floor time */
+    /** @type {Record<string, number>} with "see_speaking" only: seconds of floor time */
     this.speaking = {};
     this.locked = false;
     /** @type {string[]} */
@@ -100,10 +123,6 @@ export class RoomState {
     this.timeUpFor = /** @type {string | null} */ (null);
   }
 
-  get isFacilitator() {
-    return this.you?.role === "facilitator";
-  }
-
   /** @param {string} id */
   name(id) {
     return this.participants.get(id)?.name ?? "Someone";
@@ -118,6 +137,7 @@ export class RoomState {
     this.floor = { ...emptyFloor(), ...frame.floor };
     this.chat = new Map(frame.chat.map((/** @type {ChatMessage} */ m) => [m.id, m]));
     this.chatMore = Boolean(frame.chat_more);
+    this.capabilities = new Set(frame.capabilities ?? []);
     this.lobby = frame.lobby ?? [];
     this.speaking = frame.speaking ?? {};
     this.locked = Boolean(frame.locked);
@@ -128,6 +148,7 @@ export class RoomState {
       this.iceServers = frame.ice_servers ?? [];
       this.icePolicy = frame.ice_transport_policy === "relay" ? "relay" : "all";
       this.limits = frame.limits ?? {};
+      this.roleCapabilities = frame.role_capabilities ?? {};
     }
   }
 

@@ -33,6 +33,7 @@ from rooms.events import (
 from rooms.floor import can_speak, eligible
 from rooms.handlers import REACTIONS
 from rooms.model import FloorMode, LobbyState, Participant, Role, RoomState, SessionState
+from rooms.permissions import Capability
 
 FACILITATORS = ("f1", "f2")
 MEMBERS = ("m1", "m2", "m3", "m4")
@@ -148,7 +149,7 @@ clock_steps = st.sampled_from([0.0, 0.5, 1.0, 7.0, 31.0])
 def _pick(state: RoomState, ref: str) -> str:
     kind, k = ref[0], int(ref[1:])
     if kind == "!":
-        facilitators = [s.id for s in state.seats.values() if s.is_facilitator]
+        facilitators = [s.id for s in state.seats.values() if s.person.role is Role.FACILITATOR]
         if facilitators and k < 8:
             return facilitators[k % len(facilitators)]
     seated = list(state.seats)
@@ -275,7 +276,8 @@ def check_deliveries(old: RoomState, new: RoomState, cmd: c.Command, out: list[D
         assert nums == list(range(old.seq + 1, old.seq + 1 + len(nums))), "seq must rise by one"
         assert new.seq == old.seq + len(nums)
     everyone = set(old.seats) | set(new.seats)
-    facilitators = {s.id for s in new.admitted() if s.is_facilitator}
+    readers = {s.id for s in new.admitted() if s.can(Capability.READ_PRIVATE)}
+    lobby_viewers = {s.id for s in new.admitted() if s.can(Capability.SEE_LOBBY)}
     for d in out:
         event = d.event
         if d.to is not None:
@@ -292,7 +294,7 @@ def check_deliveries(old: RoomState, new: RoomState, cmd: c.Command, out: list[D
         elif isinstance(event, ChatPosted):
             assert event.message in new.chat
             if event.message.private:
-                assert d.to is not None and set(d.to) <= facilitators | {event.message.sender}
+                assert d.to is not None and set(d.to) <= readers | {event.message.sender}
             else:
                 assert d.to is None
         elif isinstance(event, Lobby):
@@ -305,10 +307,10 @@ def check_deliveries(old: RoomState, new: RoomState, cmd: c.Command, out: list[D
         elif isinstance(event, Admitted):
             assert d.to == (event.id,) and new.seats[event.id].admitted
         elif isinstance(event, LobbyChanged):
-            assert d.to is not None and set(d.to) == facilitators
+            assert d.to is not None and set(d.to) == lobby_viewers
             assert event.waiting == waiting_view(new)
     lobby_changes = [d for d in out if isinstance(d.event, LobbyChanged)]
-    if isinstance(cmd, c.EndSession) or not facilitators or waiting_view(old) == waiting_view(new):
+    if isinstance(cmd, c.EndSession) or not lobby_viewers or waiting_view(old) == waiting_view(new):
         assert not lobby_changes
     else:
         assert len(lobby_changes) == 1, "facilitators were not told who waits"

@@ -2,6 +2,7 @@
 /** Chat: the group's messages and private messages to the facilitators (always textContent),
  * the sender's role as a badge apart from the name, removed messages shown as removed,
  * facilitators' delete buttons, and reactions. */
+import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
 
@@ -88,7 +89,7 @@ export class Chat {
         el("span", { className: "chat-time", text: time }),
         ...(m.private ? [el("span", { className: "chat-private-tag", text: "Private, to the facilitators" })] : [])),
       el("p", { className: "chat-text" }));
-    if (state.isFacilitator) {
+    if (can(state, "moderate_chat")) {
       li.append(el("button", { className: "delete-message ghost small", text: "Remove",
         attrs: { type: "button", "aria-label": `Remove this message from ${m.name}` },
         on: { click: () => this.remove(m.id) } }));

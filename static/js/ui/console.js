@@ -3,6 +3,7 @@
  * a ban is marked), floor mode, turn timer, circle order (move up/down buttons, keyboard
  * friendly), next/end floor, mute all, lower all hands, lock, and ending the session behind a
  * confirmation dialog. */
+import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, setPressed, syncList } from "./dom.js";
 import { icon } from "./icons.js";
@@ -92,8 +93,16 @@ export class Console {
 
   render() {
     const state = this.client.state;
-    this.root.hidden = !state.isFacilitator;
-    if (!state.isFacilitator) return;
+    // Each part of the console names the capability it needs (`data-needs` in console.html);
+    // the console shows when any part does.
+    let any = false;
+    for (const part of Array.from(this.root.querySelectorAll("[data-needs]"))) {
+      const allowed = can(state, /** @type {HTMLElement} */ (part).dataset.needs ?? "");
+      /** @type {HTMLElement} */ (part).hidden = !allowed;
+      any ||= allowed;
+    }
+    this.root.hidden = !any;
+    if (!any) return;
     this.renderLobby(state);
     this.renderFloor(state);
     setPressed(byId("lock-room"), state.locked, state.locked ? "Room locked" : "Lock the room");

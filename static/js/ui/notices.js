@@ -3,6 +3,7 @@
  * "you were muted", "you have the floor", and for facilitators "Sam is waiting in the lobby"
  * with a short soft tone and a visible highlight. */
 import { softTone } from "../media.js";
+import { can } from "../state.js";
 import { announce } from "./announce.js";
 
 /** @typedef {import("../state.js").Participant} Participant */
@@ -40,7 +41,7 @@ export function wireNotices(client) {
   /** @param {Participant} before @param {Participant} now */
   function othersChanged(before, now) {
     if (before.connected && !now.connected) announce(`${now.name} is reconnecting`);
-    if (state.isFacilitator && before.hand === null && now.hand !== null) announce(`${now.name} raised a hand`);
+    if (can(state, "manage_hands") && before.hand === null && now.hand !== null) announce(`${now.name} raised a hand`);
   }
 
   client.on("floor", ({ floor, before }) => {
@@ -57,18 +58,18 @@ export function wireNotices(client) {
 
   client.on("floor_time_up", ({ holder }) => {
     if (isYou(holder)) { announce("Your time is up. Take a moment to finish your thought."); softTone(); }
-    else if (state.isFacilitator) { announce(`${state.name(holder)}'s time is up`); softTone(); }
+    else if (can(state, "run_floor")) { announce(`${state.name(holder)}'s time is up`); softTone(); }
   });
 
   client.on("welcome", () => {
-    const waiting = state.isFacilitator ? state.lobby.length : 0;
+    const waiting = can(state, "see_lobby") ? state.lobby.length : 0;
     if (waiting === 0) return;
     announce(waiting === 1 ? `${state.lobby[0].name} is waiting in the lobby` : `${waiting} people are waiting in the lobby`);
     softTone();
   });
 
   client.on("lobby_changed", ({ arrived }) => {
-    if (!state.isFacilitator || arrived.length === 0) return;
+    if (!can(state, "see_lobby") || arrived.length === 0) return;
     for (const person of arrived) announce(`${person.name} is waiting in the lobby`);
     softTone();
     const section = document.getElementById("lobby-list")?.closest("section");
@@ -79,7 +80,7 @@ export function wireNotices(client) {
   });
 
   client.on("chat", ({ message }) => {
-    if (message.private && state.isFacilitator && !isYou(message.from)) {
+    if (message.private && can(state, "read_private") && !isYou(message.from)) {
       announce(`Private message from ${message.name}`);
       softTone();
     }
@@ -94,5 +95,5 @@ export function wireNotices(client) {
  * @param {import("../state.js").RoomState} state */
 export function titleWithLobby(state) {
   const base = state.room?.title ? `${state.room.title} · Hearth` : "Hearth";
-  document.title = state.isFacilitator && state.lobby.length ? `(${state.lobby.length} waiting) ${base}` : base;
+  document.title = can(state, "see_lobby") && state.lobby.length ? `(${state.lobby.length} waiting) ${base}` : base;
 }

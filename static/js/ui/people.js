@@ -1,7 +1,8 @@
 // @ts-check
 /** The people list: everyone's microphone, camera, hand and presence; for facilitators, a row
  * of actions per person (mute, allow to speak, lower hand, give the floor, remove, remove and
- * ban). Actions are plain buttons so they work from the keyboard; the server checks each one. */
+ * ban), each shown by the capabilities it needs (`NEEDS`). Actions are plain buttons so they work from the keyboard; the server checks each one. */
+import { can, roleCan } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
 import { icon } from "./icons.js";
@@ -21,7 +22,21 @@ const MEMBER_ACTIONS = /** @type {[string, string, string, PersonCommand][]} */ 
   ["remove", "Remove", "Remove from the session:", (client, id) => client.remove(id)],
   ["remove-ban", "Remove and ban", "Remove and ban for this session:", (client, id) => client.remove(id, { ban: true })],
 ]);
-const FACILITATOR_ACTIONS = MEMBER_ACTIONS.filter(([cls]) => cls === "lower-hand" || cls === "give-floor");
+/** What each action needs: a capability of yours, and (`true`) a target who is not "protected". */
+const NEEDS = /** @type {Record<string, [string, boolean]>} */ ({
+  "mute": ["mute_others", true],
+  "allow-speak": ["mute_others", true],
+  "lower-hand": ["manage_hands", false],
+  "give-floor": ["run_floor", false],
+  "remove": ["remove", true],
+  "remove-ban": ["remove", true],
+});
+
+/** The actions you may take on `p`. @param {RoomState} state @param {Participant} p */
+function actionsFor(state, p) {
+  const shielded = roleCan(state, p.role, "protected");
+  return MEMBER_ACTIONS.filter(([cls]) => can(state, NEEDS[cls][0]) && !(NEEDS[cls][1] && shielded));
+}
 
 export class People {
   /** @param {import("../protocol.js").HearthClient} client @param {() => void} [onBanned] after a ban went through */
@@ -38,7 +53,7 @@ export class People {
     const people = [...state.participants.values()];
     const ordered = [...people.filter((p) => p.id === you.id), ...people.filter((p) => p.id !== you.id)];
     byId("people-count").textContent = `(${ordered.length})`;
-    syncList(this.list, ordered, (p) => `${p.id}:${state.isFacilitator ? "f" : "m"}`,
+    syncList(this.list, ordered, (p) => `${p.id}:${actionsFor(state, p).map(([cls]) => cls).join(",")}`,
       (p) => this.create(p, state), (node, p) => this.update(node, p, state));
   }
 
@@ -49,8 +64,8 @@ export class People {
         el("span", { className: "person-mic" }),
         el("span", { className: "person-name" }),
         el("span", { className: "person-status" })));
-    if (state.isFacilitator) {
-      const actions = p.role === "facilitator" ? FACILITATOR_ACTIONS : MEMBER_ACTIONS;
+    const actions = actionsFor(state, p);
+    if (actions.length) {
       li.append(el("div", { className: "person-actions", attrs: { role: "group", "aria-label": `Actions for ${p.name}` } },
         ...actions.map(([cls, text, prefix, command]) => el("button", {
           className: `${cls} action small`, text,

@@ -1,6 +1,7 @@
 // @ts-check
 /** The room screen: wires the client's events to the mesh and to every part of the page. */
 import { ErrorCode } from "../codes.js";
+import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { renderBalance } from "./balance.js";
 import { FloorBanner } from "./banner.js";
@@ -87,7 +88,7 @@ export class RoomView {
     showScreen("screen-room");
     this.controls.onWelcome(resumed);
     this.help.render();
-    if (state.isFacilitator && !this.inviteOpened) {
+    if (can(state, "manage_room") && !this.inviteOpened) {
       this.inviteOpened = true;
       this.invite.open();
     }
@@ -109,7 +110,7 @@ export class RoomView {
     this.chat.render();
     this.console.render();
     if (!byId("help-panel").hidden) this.help.render();
-    if (state.isFacilitator) renderBalance(state);
+    if (can(state, "see_speaking")) renderBalance(state);
     titleWithLobby(state);
     byId("room-topic").textContent = state.room?.topic ?? "";
     byId("room-title").textContent = state.room?.title ?? "";

@@ -124,10 +124,9 @@ class RoomService:
 
     async def relay(self, room_id: str, frame: Frame, node_id: str | None = None) -> None:
         """Point-to-point frames (``signal``) skip the store: nothing in the room changes. With
-        ``node_id`` (and a bus that can), only the node holding the recipient gets it."""
-        publish_node = getattr(self.bus, "publish_node", None)
-        if node_id is not None and publish_node is not None:
-            await publish_node(node_id, room_id, [frame])
+        ``node_id``, only the node holding the recipient gets it."""
+        if node_id is not None:
+            await self.bus.publish_node(node_id, room_id, [frame])
         else:
             await self.bus.publish(room_id, [frame])
 

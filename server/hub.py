@@ -98,7 +98,7 @@ class Hub:
 
         While the bus is away (Redis is back for commands, but the bus still waits to reconnect)
         this node would not hear the join's own welcome: ``StoreUnavailable``, a fixable refusal."""
-        if not getattr(self.bus, "available", True):
+        if not self.bus.available:
             raise StoreUnavailable("the bus is reconnecting")
         room = self.rooms.get(room_id)
         if room is None:

@@ -93,9 +93,11 @@ class RoomService:
         self._configs[room_id] = config
         return config
 
-    async def execute(self, room_id: str, command: Command) -> list[Delivery]:
+    async def execute(self, room_id: str, command: Command, then: Frame | None = None) -> list[Delivery]:
         """Apply one command to one room. Raises ``CommandError`` (nothing changed) or
-        ``StoreUnavailable``."""
+        ``StoreUnavailable``. ``then``: a frame published after the command's own frames, in the
+        same publish (the server's ack to the socket that sent the command), so it reaches its
+        recipient after them on every backend."""
         config = await self.config(room_id)
         result: list[RoomState | None] = [None]
 
@@ -105,9 +107,11 @@ class RoomService:
             result[0] = kept
             return kept, deliveries
 
-        deliveries = await self.store.apply(
-            room_id, step, lambda deliveries: encode_deliveries(deliveries, result[0])
-        )
+        def encode(deliveries: list[Delivery]) -> list[Frame]:
+            frames = encode_deliveries(deliveries, result[0])
+            return frames if then is None else [*frames, then]
+
+        deliveries = await self.store.apply(room_id, step, encode)
         self._schedule(room_id, result[0])
         return deliveries
 

@@ -69,8 +69,8 @@ async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> No
 
 
 async def _leave(conn: Connection, node: Node, msg: protocol.LeaveMsg) -> None:
-    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
-    conn.close_soon(1000)
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid), conn.requests.carry())
+    conn.requests.close_when_answered(1000)
 
 
 async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
@@ -105,11 +105,11 @@ async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
     settings = node.settings
     command = protocol.to_command(msg, conn.pid)
     caps = {"max_messages": settings.chat_max_messages, "max_bytes": settings.chat_max_bytes}
-    await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps))
+    await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps), conn.requests.carry())
 
 
 async def _command(conn: Connection, node: Node, msg: Any) -> None:
-    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid), conn.requests.carry())
 
 
 SERVER_HANDLERS: dict[type, Handler] = {

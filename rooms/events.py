@@ -116,22 +116,3 @@ class Delivery(msgspec.Struct, frozen=True):
 
 CLOSE_REMOVED = 4003
 CLOSE_SESSION_ENDED = 4010
-
-AnyEvent = (
-    ParticipantJoined
-    | ParticipantUpdated
-    | ParticipantLeft
-    | ChatPosted
-    | ChatDeleted
-    | Reaction
-    | FloorChanged
-    | FloorTimeUp
-    | RoomLocked
-    | RoomUpdated
-    | LobbyChanged
-    | Speaking
-    | Lobby
-    | Removed
-    | SessionEnded
-    | Admitted
-)

@@ -1,7 +1,11 @@
 """Load -> apply -> save -> publish, and the clock that drives turn timers and grace periods.
 
-``RoomService`` is the only way anything changes a room. It knows nothing about sockets: it
-turns commands into frames on the bus; whoever holds connections subscribes to the bus.
+``RoomService.execute`` is the only way a room's live state (its session) changes: every change
+is a command run by the engine. Room definitions are written through the directory: here
+(``update_room``, which also tells a live session), by the API creating a room, and by
+``hearth rooms`` (which changes no live session: links are checked against the directory at
+each join). The service knows nothing about sockets: it turns commands into frames on the bus;
+whoever holds connections subscribes to the bus.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from server.ratelimit import TokenBucket
 # Builds the text of a ``welcome`` or ``snapshot`` for (room, participant, connection, kind), and
 # the ``seq`` it covers: ``None`` when the session is gone, ``("", 0)`` when there is nothing of
 # the room for this socket (``server.welcome.Views``).
-Views = Callable[[str, str, str, str], Awaitable[tuple[str, int] | None]]
+ViewBuilder = Callable[[str, str, str, str], Awaitable[tuple[str, int] | None]]
 
 log = logging.getLogger("hearth.ws")
 
@@ -53,32 +53,14 @@ SNAPSHOT = "snapshot"
 
 class Connection:
     __slots__ = (
-        "_drain",
-        "_eager",
-        "_on_stop",
-        "admitted",
-        "closing",
-        "conn_id",
-        "outbox",
-        "outbox_bytes",
-        "outbox_max_bytes",
-        "outbox_size",
-        "pid",
-        "rate",
-        "reader",
-        "receive",
-        "requests",
-        "room_id",
-        "send",
-        "seq",
-        "settings",
-        "snapshot_charged",
-        "snapshot_pending",
-        "stopped",
-        "views",
+        "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "outbox", "outbox_bytes",
+        "outbox_max_bytes", "outbox_size", "pid", "rate", "reader", "receive", "requests", "room_id",
+        "send", "seq", "settings", "snapshot_charged", "snapshot_pending", "stopped", "views",
     )
 
-    def __init__(self, send: Send, receive: Receive, settings: Settings, views: Views, conn_id: str) -> None:
+    def __init__(
+        self, send: Send, receive: Receive, settings: Settings, views: ViewBuilder, conn_id: str
+    ) -> None:
         self.send = send  # the ASGI server's own: only the writing below calls it
         # A coroutine can be started inside the call and finished later if it suspends; any
         # other awaitable is always written by the drain task.

@@ -60,7 +60,7 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
         on_path.append(name)
         for target in sorted(edges.get(name, ())):
             if state.get(target) == "open":
-                found.append([*on_path[on_path.index(target):], target])
+                found.append([*on_path[on_path.index(target) :], target])
             elif target not in state:
                 visit(target)
         on_path.pop()
@@ -89,6 +89,9 @@ def test_no_import_circles() -> None:
 
 def test_the_engine_never_imports_the_server() -> None:
     edges = graph()
-    leaks = {name: sorted(t for t in targets if t.startswith("server")) for name, targets in edges.items()
-             if name.startswith("rooms")}
+    leaks = {
+        name: sorted(t for t in targets if t.startswith("server"))
+        for name, targets in edges.items()
+        if name.startswith("rooms")
+    }
     assert {name: found for name, found in leaks.items() if found} == {}

@@ -62,7 +62,7 @@ async def test_every_ack_comes_after_its_own_frames_with_commands_from_two_nodes
 
     late = []
     for client, who in ((fran, "f"), (gil, "g")):
-        chats, acks = positions(client.seen[marks[id(client)]:], who)
+        chats, acks = positions(client.seen[marks[id(client)] :], who)
         assert len(acks) == COUNT and set(acks) == {f"{who}{n}" for n in range(COUNT)}
         # Every message's own frame was there, and before its ack.
         assert set(chats) == set(acks), sorted(set(acks) - set(chats))[:5]

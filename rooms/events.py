@@ -114,21 +114,3 @@ class Delivery(msgspec.Struct, frozen=True):
     close: int | None = None
 
 
-AnyEvent = (
-    ParticipantJoined
-    | ParticipantUpdated
-    | ParticipantLeft
-    | ChatPosted
-    | ChatDeleted
-    | Reaction
-    | FloorChanged
-    | FloorTimeUp
-    | RoomLocked
-    | RoomUpdated
-    | LobbyChanged
-    | Speaking
-    | Lobby
-    | Removed
-    | SessionEnded
-    | Admitted
-)

@@ -111,7 +111,6 @@ class Seat(msgspec.Struct, frozen=True, kw_only=True):
     device: str | None = None
     disconnected_at: float | None = None
     resume_gen: int = 0
-    denied: bool = False
     conn: str = ""  # the server's id of the socket that holds this seat now
     # Sent to the lobby only because someone was banned this session and this join had no
     # personal identity (``sub``) that a ban could hold: the facilitator is told so.
@@ -394,7 +393,7 @@ class RoomState(msgspec.Struct, kw_only=True):
         return [s for s in self.seats.values() if s.admitted]
 
     def waiting(self) -> list[Seat]:
-        return [s for s in self.seats.values() if not s.admitted and not s.denied]
+        return [s for s in self.seats.values() if not s.admitted]
 
     def admitter_present(self) -> bool:
         """Someone who may let people in is here (what the lobby tells those waiting)."""

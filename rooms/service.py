@@ -1,7 +1,11 @@
 """Load -> apply -> save -> publish, and the clock that drives turn timers and grace periods.
 
-``RoomService`` is the only way anything changes a room. It knows nothing about sockets: it
-turns commands into frames on the bus; whoever holds connections subscribes to the bus.
+``RoomService.execute`` is the only way a room's live state (its session) changes: every change
+is a command run by the engine. Room definitions are written through the directory: here
+(``update_room``, which also tells a live session), by the API creating a room, and by
+``hearth rooms`` (which changes no live session: links are checked against the directory at
+each join). The service knows nothing about sockets: it turns commands into frames on the bus;
+whoever holds connections subscribes to the bus.
 """
 
 from __future__ import annotations
@@ -93,9 +97,11 @@ class RoomService:
         self._configs[room_id] = config
         return config
 
-    async def execute(self, room_id: str, command: Command) -> list[Delivery]:
+    async def execute(self, room_id: str, command: Command, then: Frame | None = None) -> list[Delivery]:
         """Apply one command to one room. Raises ``CommandError`` (nothing changed) or
-        ``StoreUnavailable``."""
+        ``StoreUnavailable``. ``then``: a frame published after the command's own frames, in the
+        same publish (the server's ack to the socket that sent the command), so it reaches its
+        recipient after them on every backend."""
         config = await self.config(room_id)
         result: list[RoomState | None] = [None]
 
@@ -105,9 +111,11 @@ class RoomService:
             result[0] = kept
             return kept, deliveries
 
-        deliveries = await self.store.apply(
-            room_id, step, lambda deliveries: encode_deliveries(deliveries, result[0])
-        )
+        def encode(deliveries: list[Delivery]) -> list[Frame]:
+            frames = encode_deliveries(deliveries, result[0])
+            return frames if then is None else [*frames, then]
+
+        deliveries = await self.store.apply(room_id, step, encode)
         self._schedule(room_id, result[0])
         return deliveries
 
@@ -124,10 +132,9 @@ class RoomService:
 
     async def relay(self, room_id: str, frame: Frame, node_id: str | None = None) -> None:
         """Point-to-point frames (``signal``) skip the store: nothing in the room changes. With
-        ``node_id`` (and a bus that can), only the node holding the recipient gets it."""
-        publish_node = getattr(self.bus, "publish_node", None)
-        if node_id is not None and publish_node is not None:
-            await publish_node(node_id, room_id, [frame])
+        ``node_id``, only the node holding the recipient gets it."""
+        if node_id is not None:
+            await self.bus.publish_node(node_id, room_id, [frame])
         else:
             await self.bus.publish(room_id, [frame])
 

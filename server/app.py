@@ -86,9 +86,7 @@ def create_app(settings: Settings) -> Starlette:
         hub = Hub(backends.bus, backends.presence)
         node = Node(settings=settings, service=service, hub=hub, presence=backends.presence, node_id=node_id)
         app.state.node = node
-        on_reconnect = getattr(backends.bus, "on_reconnect", None)
-        if on_reconnect is not None:
-            on_reconnect(hub.resync)
+        backends.bus.on_reconnect(hub.resync)
         upkeep = asyncio.create_task(run_upkeep(node, settings.upkeep_seconds))
         checks = app.state.checks = EchoChecks(settings)
         try:

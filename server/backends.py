@@ -41,15 +41,19 @@ class Backends:
 
 def build_backends(settings: Settings, node_id: str) -> Backends:
     if settings.store_kind() == "sqlite":
-        from rooms.backends.memory import MemoryBus, MemoryLiveStore
-        from rooms.backends.presence_memory import MemoryPresence
-        from rooms.backends.sqlite import SqliteDirectory
+        from rooms.backends.memory_bus import MemoryBus
+        from rooms.backends.memory_presence import MemoryPresence
+        from rooms.backends.memory_store import MemoryLiveStore
+        from rooms.backends.sqlite_directory import SqliteDirectory
 
         bus = MemoryBus()
         return Backends(SqliteDirectory(settings.sqlite_path()), MemoryLiveStore(bus), bus,
-                        MemoryPresence(node_id))
-    from rooms.backends.redis import RedisBus, RedisDirectory, RedisLiveStore, RedisPresence
+                        MemoryPresence(node_id, alive_ttl=3 * settings.upkeep_seconds))
+    from rooms.backends.redis_bus import RedisBus
     from rooms.backends.redis_common import client_from_url
+    from rooms.backends.redis_directory import RedisDirectory
+    from rooms.backends.redis_presence import RedisPresence
+    from rooms.backends.redis_store import RedisLiveStore
 
     client = client_from_url(settings.store)  # no hidden retries: an outage shows at once
     live_url = settings.live_url()

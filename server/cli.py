@@ -19,7 +19,7 @@ import uvicorn
 from msgspec.structs import replace
 
 from rooms.backends.base import RoomDirectory, StoreUnavailable
-from rooms.backends.sqlite import SqliteDirectory
+from rooms.backends.sqlite_directory import SqliteDirectory
 from rooms.limits import (
     PARTICIPANTS_MAX,
     PARTICIPANTS_MIN,
@@ -435,8 +435,8 @@ def open_directory(settings: Settings) -> RoomDirectory:
     """The directory of the configured store (not opened yet)."""
     if settings.store_kind() == "sqlite":
         return SqliteDirectory(settings.sqlite_path())
-    from rooms.backends.redis import RedisDirectory
     from rooms.backends.redis_common import client_from_url
+    from rooms.backends.redis_directory import RedisDirectory
 
     return RedisDirectory(client_from_url(settings.store), owns_client=True)
 

@@ -23,19 +23,22 @@ import contextlib
 import inspect
 import logging
 from collections import deque
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.types import Receive, Send
 
-from rooms.backends.base import Frame, StoreUnavailable
+from rooms.backends.base import Frame
 from rooms.codes import Close
-from server import metrics, protocol
-from server.protocol import Id
+from server import eager_send, metrics
+from server.acks import ACK, Requests
+from server.config import Settings
 from server.ratelimit import TokenBucket
 
-if TYPE_CHECKING:
-    from server.node import Node
+# Builds the text of a ``welcome`` or ``snapshot`` for (room, participant, connection, kind), and
+# the ``seq`` it covers: ``None`` when the session is gone, ``("", 0)`` when there is nothing of
+# the room for this socket (``server.welcome.Views``).
+ViewBuilder = Callable[[str, str, str, str], Awaitable[tuple[str, int] | None]]
 
 log = logging.getLogger("hearth.ws")
 
@@ -48,18 +51,21 @@ SNAPSHOT = "snapshot"
 
 class Connection:
     __slots__ = (
-        "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "node", "outbox",
-        "outbox_bytes", "outbox_max_bytes", "outbox_size", "pending_ref", "pid", "rate", "reader",
-        "receive", "room_id", "send", "seq", "snapshot_charged", "snapshot_pending", "stopped",
+        "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "outbox", "outbox_bytes",
+        "outbox_max_bytes", "outbox_size", "pid", "rate", "reader", "receive", "requests", "room_id",
+        "send", "seq", "settings", "snapshot_charged", "snapshot_pending", "stopped", "views",
     )
 
-    def __init__(self, send: Send, receive: Receive, node: Node, conn_id: str) -> None:
+    def __init__(
+        self, send: Send, receive: Receive, settings: Settings, views: ViewBuilder, conn_id: str
+    ) -> None:
         self.send = send  # the ASGI server's own: only the writing below calls it
         # A coroutine can be started inside the call and finished later if it suspends; any
         # other awaitable is always written by the drain task.
         self._eager = inspect.iscoroutinefunction(send)
         self.receive = receive  # only the socket loop (server.ws) calls it
-        self.node = node
+        self.settings = settings  # its limits: outbox size and bytes, rate cost, slow close
+        self.views = views  # builds its welcome and snapshots, from the latest state
         self.conn_id = conn_id  # opaque, for logs
         self.room_id = ""
         self.pid = ""
@@ -67,13 +73,13 @@ class Connection:
         self.seq = 0
         self.closing: int | None = None
         self.outbox: deque[Item] | None = None  # made when something has to wait
-        self.outbox_size = node.settings.outbox_size
-        self.outbox_max_bytes = node.settings.outbox_bytes
+        self.outbox_size = settings.outbox_size
+        self.outbox_max_bytes = settings.outbox_bytes
         self.outbox_bytes = 0  # the text queued in the outbox
         self.snapshot_pending = False  # a snapshot marker waits in the outbox
         self.snapshot_charged = False  # ... and the client asked for it: its size is charged
         self.rate: TokenBucket | None = None  # the reader's bucket for ordinary messages, once joined
-        self.pending_ref: Id | None = None  # the id of the message being handled, not yet acked
+        self.requests = Requests(self)  # the message being handled, and its one answer
         # True once nothing more will be written: the close frame went out, a send failed (the
         # peer is gone), or the writing was stopped. A future for it is made only if someone
         # waits (``wait_stopped``): most sockets never need one.
@@ -88,6 +94,8 @@ class Connection:
         if frame.admit is not None:
             self.admitted = True
             self._put((frame.seq, text, frame.close, WELCOME))
+        elif frame.kind == ACK:  # this socket's own command's ack, after the command's frames
+            self.requests.arrived(frame.data)
         elif self._drain is None and self._eager and frame.close is None and self.closing is None:
             self._write_now(frame.seq, text)  # the common case: a frame to an idle socket
         elif frame.kind == "signal" and self._crowded(len(text)):
@@ -111,6 +119,7 @@ class Connection:
         """Send a fresh ``snapshot`` (after the bus was away and may have lost frames)."""
         if self.admitted:
             self.request_snapshot(asked=False)
+        self.requests.lost()  # an ack that travelled with lost frames is answered now
 
     def request_snapshot(self, *, asked: bool = True) -> None:
         """Queue a ``snapshot``, unless one already waits in the outbox: it will be built from the
@@ -129,28 +138,22 @@ class Connection:
         token per ``rate_cost_bytes``, so asking for big replies in a loop is throttled by what
         they cost to build and send, not by how many messages asked."""
         if self.rate is not None:
-            self.rate.charge(size / self.node.settings.rate_cost_bytes)
+            self.rate.charge(size / self.settings.rate_cost_bytes)
 
     def close_soon(self, code: int) -> None:
         """Close after what is already queued (e.g. 4009 replaced, 4008 flood)."""
         self._put((0, "", code, ""))
 
-    def acknowledge(self) -> None:
-        """Ack the message being handled (unless an error or a close already answered it)."""
-        ref, self.pending_ref = self.pending_ref, None
-        if ref is not None:
-            self.reply(protocol.ack(ref))
-
     def _put(self, item: Item) -> None:
         if self.closing is not None:
             return
         seq, text, close, marker = item
-        if close is not None and self.pending_ref is not None:
-            # This socket's own command closes it (leave, end_session): the frame, then the
-            # ack, then the close, so the client still gets the one answer it was promised.
+        if close is not None and self.requests.unanswered:
+            # A close while a message is being handled (its own command closes the socket:
+            # leave, end_session): the frame, then the ack, then the close (``server.acks``).
             if text or marker:
                 self._enqueue((seq, text, None, marker))
-            self.acknowledge()
+            self.requests.before_close()
             item = (0, "", close, "")
         self._enqueue(item)
 
@@ -185,15 +188,14 @@ class Connection:
         if not text or self.stopped:
             return
         # a coroutine (``_eager``); no typing.cast here: it is a call per frame
-        send: Coroutine[Any, Any, None] = self.send({"type": "websocket.send", "text": text})  # type: ignore[assignment]
+        send: eager_send.Send = self.send({"type": "websocket.send", "text": text})  # type: ignore[assignment]
         try:
-            waiting = send.send(None)
-        except StopIteration:
-            return
+            waiting = eager_send.start(send)
         except Exception as exc:  # the peer went away mid-send: the reader sees the disconnect
             self._stop(exc)
             return
-        self._drain = asyncio.get_running_loop().create_task(self._drain_outbox((send, waiting)))
+        if waiting is not eager_send.DONE:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_outbox((send, waiting)))
 
     def _too_slow(self) -> None:
         self.closing = Close.TOO_SLOW
@@ -201,7 +203,7 @@ class Connection:
         self.outbox_bytes = 0
         # The drain task is stuck in a send to a peer that reads nothing: give it a moment to
         # deliver the close, then stop writing for good (the socket is then dropped).
-        asyncio.get_running_loop().call_later(self.node.settings.slow_close_seconds, self._abort)
+        asyncio.get_running_loop().call_later(self.settings.slow_close_seconds, self._abort)
         log.info("closing slow client", extra={"conn": self.conn_id, "code": Close.TOO_SLOW})
 
     def _abort(self) -> None:
@@ -240,10 +242,10 @@ class Connection:
 
     # The drain task -----------------------------------------------------------------------------
 
-    async def _drain_outbox(self, suspended: tuple[Coroutine[Any, Any, None], Any] | None) -> None:
+    async def _drain_outbox(self, suspended: tuple[eager_send.Send, Any] | None) -> None:
         try:
             if suspended is not None:
-                await _finish_send(*suspended)
+                await eager_send.finish(*suspended)
             await self._write_queued()
         except asyncio.CancelledError:
             self._stop(None)
@@ -289,32 +291,14 @@ class Connection:
                 return
 
     async def _room_text(self, kind: str) -> str | None:
-        """A ``welcome`` or ``snapshot`` from the latest state; numbered frames it covers are
-        skipped after it. Empty when there is nothing of the room for this socket (still in the
-        lobby, or the seat names a newer socket). ``None`` when the session itself is gone from
-        the store though this socket still holds a seat here: a live store restarted without its
-        data (it keeps nothing on disk) ends the sessions it held, and the client is told so
-        (4010) instead of waiting for frames that will never come."""
-        from server.welcome import welcome_for
-
-        delay = 0.05
-        while True:
-            try:
-                state = await self.node.service.state(self.room_id)
-                break
-            except StoreUnavailable:
-                # Never dropped: the bus can be back before the store answers again (a pooled
-                # connection broken by the outage fails once). What follows waits behind this
-                # message in the outbox; the reader stops this writer if the socket goes.
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        seat = state.seats.get(self.pid) if state is not None else None
-        if state is None or seat is None:
-            return None if kind == SNAPSHOT else ""
-        if not seat.admitted or seat.conn not in ("", self.conn_id):
-            return ""  # not (or no longer) this socket's seat: nothing of the room for it
-        self.seq = state.seq
-        return welcome_for(self.node, state, seat, kind).decode()
+        """A ``welcome`` or ``snapshot`` from the latest state (see ``server.welcome.Views``)."""
+        view = await self.views(self.room_id, self.pid, self.conn_id, kind)
+        if view is None:
+            return None
+        text, seq = view
+        if text:
+            self.seq = seq
+        return text
 
     async def close(self, code: int) -> None:
         self.closing = code
@@ -322,23 +306,6 @@ class Connection:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
                 self.send({"type": "websocket.close", "code": code, "reason": ""}),
-                self.node.settings.slow_close_seconds,
+                self.settings.slow_close_seconds,
             )
 
-
-async def _finish_send(send: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Run a send coroutine that suspended on ``waiting`` (a future, or None for a bare yield)
-    to its end, as a task would: wait for the future, then resume the coroutine."""
-    try:
-        while True:
-            if waiting is None:
-                await asyncio.sleep(0)
-            else:
-                waiting._asyncio_future_blocking = False
-                await asyncio.wait((waiting,))
-            waiting = send.send(None)
-    except StopIteration:
-        return
-    except BaseException:
-        send.close()
-        raise

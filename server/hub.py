@@ -10,14 +10,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rooms.backends.base import Bus, Frame, Presence, StoreUnavailable
 from rooms.codes import Close
 from server import metrics
+from server.acks import ACK
 
-if TYPE_CHECKING:
-    from server.connection import Connection
+
+class Connection(Protocol):
+    """What the hub needs of a connection (``server.connection.Connection`` is one): who it is,
+    and three calls that never await: take a frame, close after what is queued, resync."""
+
+    conn_id: str
+    pid: str
+    admitted: bool
+
+    def push(self, frame: Frame, text: str) -> None: ...
+    def close_soon(self, code: int) -> None: ...
+    def resync(self) -> None: ...
 
 
 class LocalRoom:
@@ -45,8 +56,9 @@ class LocalRoom:
             count = len(self.current)
         else:
             count = 0
+            exact = frame.kind == ACK
             for pid in frame.to:
-                target = self.target(pid, frame.conn)
+                target = self.socket(pid, frame.conn) if exact else self.target(pid, frame.conn)
                 if target is None:
                     continue
                 target.push(frame, text)
@@ -70,6 +82,15 @@ class LocalRoom:
         if current is not None:
             current.close_soon(Close.REPLACED)  # the seat was taken by a newer socket elsewhere
         return None
+
+    def socket(self, pid: str, conn_id: str) -> Connection | None:
+        """The socket ``conn_id`` of ``pid`` if it is here (holding the seat or about to), and
+        nothing else: an ack is for the socket that sent the command, and changes no seat."""
+        current = self.current.get(pid)
+        if current is not None and current.conn_id == conn_id:
+            return current
+        waiting = self.pending.get(conn_id)
+        return waiting if waiting is not None and waiting.pid == pid else None
 
     def promote(self, pid: str, conn: Connection) -> None:
         """``conn``'s join or resume was accepted: it holds the seat here now; the connection that
@@ -97,7 +118,7 @@ class Hub:
 
         While the bus is away (Redis is back for commands, but the bus still waits to reconnect)
         this node would not hear the join's own welcome: ``StoreUnavailable``, a fixable refusal."""
-        if not getattr(self.bus, "available", True):
+        if not self.bus.available:
             raise StoreUnavailable("the bus is reconnecting")
         room = self.rooms.get(room_id)
         if room is None:
@@ -162,13 +183,7 @@ class Hub:
     def holds(self, room_id: str, pid: str, conn_id: str) -> bool:
         """Whether the socket ``conn_id`` of ``pid`` is here, holding its seat or about to."""
         room = self.rooms.get(room_id)
-        if room is None:
-            return False
-        current = room.current.get(pid)
-        if current is not None and current.conn_id == conn_id:
-            return True
-        waiting = room.pending.get(conn_id)
-        return waiting is not None and waiting.pid == pid
+        return room is not None and room.socket(pid, conn_id) is not None
 
     def connections(self) -> list[Connection]:
         return [conn for room in self.rooms.values() for conn in room.current.values()]

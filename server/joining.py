@@ -137,7 +137,7 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
         conn.room_id, conn.pid = "", ""
         raise _unavailable(ref) from None
     try:
-        await node.service.execute(room, command)
+        await node.service.execute(room, command, conn.requests.carry())
     except Exception as exc:
         if isinstance(exc, StoreUnavailable) and node.hub.connection(room, pid) is conn:
             # The connection broke after the write was sent, and the write happened: its
@@ -152,9 +152,7 @@ async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Co
         if isinstance(exc, RoomNotFound):
             raise JoinRefused(ErrorCode.UNAUTHORIZED, NO_ROOM, ref, Close.NOT_FOUND) from None
         raise _unavailable(ref) from None
-    node.hub.accepted(room, pid, conn)
-    if ref is not None:
-        conn.reply(protocol.ack(ref))
+    node.hub.accepted(room, pid, conn)  # its ack travels with its welcome (server.acks)
 
 
 def _unavailable(ref: protocol.Id | None) -> JoinRefused:

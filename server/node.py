@@ -10,6 +10,7 @@ from rooms.service import RoomService
 from server.config import Settings
 from server.hub import Hub
 from server.signals import SignalBudgets
+from server.welcome import Views
 
 
 @dataclass
@@ -20,7 +21,9 @@ class Node:
     presence: Presence
     node_id: str
     signal_budgets: SignalBudgets = field(init=False)  # per sender, across its reconnects
+    views: Views = field(init=False)  # what each connection builds its welcome and snapshots with
 
     def __post_init__(self) -> None:
         settings = self.settings
+        self.views = Views(self.service, settings)
         self.signal_budgets = SignalBudgets(settings.signal_bytes_per_second, settings.signal_bytes_burst)

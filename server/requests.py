@@ -74,8 +74,8 @@ async def _join_again(conn: Connection, node: Node, msg: protocol.JoinMsg) -> No
 
 
 async def _leave(conn: Connection, node: Node, msg: protocol.Msg) -> None:
-    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
-    conn.close_soon(Close.NORMAL)
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid), conn.requests.carry())
+    conn.requests.close_when_answered(Close.NORMAL)
 
 
 async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None:
@@ -109,11 +109,11 @@ async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
         "max_messages": limits.chat_max_messages,
         "max_bytes": limits.chat_max_bytes,
     }
-    await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps))
+    await node.service.execute(conn.room_id, msgspec.structs.replace(command, **caps), conn.requests.carry())
 
 
 async def _command(conn: Connection, node: Node, msg: Any) -> None:
-    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid))
+    await node.service.execute(conn.room_id, protocol.to_command(msg, conn.pid), conn.requests.carry())
 
 
 SERVER_HANDLERS: dict[str, Handler] = {

@@ -29,10 +29,9 @@ async def upkeep_once(node: Node, others: bool = True) -> None:
     be missing only because the store was away)."""
     service = node.service
     await node.presence.heartbeat()
-    for part in (service.store, node.presence):
-        touch = getattr(part, "touch", None)
-        if touch is not None:
-            await touch(list(node.hub.rooms))
+    held = list(node.hub.rooms)
+    await service.store.touch(held)
+    await node.presence.touch(held)
     for room_id in await service.store.room_ids():
         state = await service.store.load(room_id, with_chat=False)
         if state is None:
@@ -68,7 +67,7 @@ async def run_upkeep(node: Node, interval: float) -> None:
     # Every node's alive key may expire during a store outage longer than its TTL: until the
     # others have had the time to renew theirs (after an outage, or this node's start), their
     # participants are not taken for orphans.
-    settle = getattr(node.presence, "alive_ttl", 3 * interval) + interval
+    settle = node.presence.alive_ttl + interval
     trust_others_at = time.monotonic() + settle
     while True:
         try:

@@ -175,8 +175,7 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     service = _node(request).service
-    bus_up = bool(getattr(service.bus, "available", True))
-    ready = bus_up and await service.store.ping() and await service.directory.ping()
+    ready = service.bus.available and await service.store.ping() and await service.directory.ping()
     return PlainTextResponse("ready" if ready else "unavailable", status_code=200 if ready else 503)
 
 

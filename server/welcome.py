@@ -1,21 +1,28 @@
-"""``welcome`` and ``snapshot``: the room as one participant may see it, built from the state."""
+"""``welcome`` and ``snapshot``: the room as one participant may see it, built from the state.
+
+It needs the settings and the state, never the node: ``Views`` is what a connection is given to
+build its welcome or snapshot when its writer gets there.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+from rooms.backends.base import StoreUnavailable
 from rooms.engine import floor_view, speaking_view, waiting_view
 from rooms.handlers import REACTIONS
 from rooms.model import Role, RoomState, Seat
 from rooms.permissions import Capability, can, capabilities_of
+from rooms.service import RoomService
 from server import protocol, tokens
-from server.node import Node
+from server.config import Settings
 
 RESUME_TTL_SECONDS = 24 * 3600  # the seat, not the token, limits a resume: it lasts the grace period
 
 
-def room_view(node: Node, state: RoomState, seat: Seat, kind: str) -> dict[str, Any]:
+def room_view(settings: Settings, state: RoomState, seat: Seat, kind: str) -> dict[str, Any]:
     role = seat.person.role
     view: dict[str, Any] = {
         "type": kind,
@@ -30,7 +37,7 @@ def room_view(node: Node, state: RoomState, seat: Seat, kind: str) -> dict[str, 
         "capabilities": capabilities_of(role),
     }
     # The recent part only; older messages come a page at a time on request (``chat_history``).
-    view["chat"], view["chat_more"] = state.chat_page(seat, node.settings.chat_page)
+    view["chat"], view["chat_more"] = state.chat_page(seat, settings.chat_page)
     if can(role, Capability.SEE_LOBBY):
         view["lobby"] = waiting_view(state)
     if can(role, Capability.SEE_SPEAKING):
@@ -38,10 +45,9 @@ def room_view(node: Node, state: RoomState, seat: Seat, kind: str) -> dict[str, 
     return view
 
 
-def welcome_for(node: Node, state: RoomState, seat: Seat, kind: str) -> bytes:
-    view = room_view(node, state, seat, kind)
+def welcome_for(settings: Settings, state: RoomState, seat: Seat, kind: str) -> bytes:
+    view = room_view(settings, state, seat, kind)
     if kind == "welcome":
-        settings = node.settings
         view["ice_servers"] = tokens.turn_credentials(
             settings.turn_secret, settings.turn_urls, seat.id, settings.turn_ttl, time.time()
         )
@@ -59,3 +65,39 @@ def welcome_for(node: Node, state: RoomState, seat: Seat, kind: str) -> bytes:
         )
         view["limits"] = settings.limits()  # the page takes its maxlength, min and max from it
     return protocol.encode(view)
+
+
+class Views:
+    """Builds a connection's ``welcome`` or ``snapshot`` from the latest state of its room."""
+
+    __slots__ = ("service", "settings")
+
+    def __init__(self, service: RoomService, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+
+    async def __call__(self, room_id: str, pid: str, conn_id: str, kind: str) -> tuple[str, int] | None:
+        """The text of ``kind`` for socket ``conn_id`` of ``pid``, and the ``seq`` it covers
+        (numbered frames up to it are skipped after it). ``("", 0)`` when there is nothing of the
+        room for this socket (still in the lobby, or the seat names a newer socket). ``None`` for a
+        snapshot when the session itself is gone from the store though the socket still holds a
+        seat: a live store restarted without its data (it keeps nothing on disk) ends the
+        sessions it held, and the client is told so (4010) instead of waiting for frames that
+        will never come."""
+        delay = 0.05
+        while True:
+            try:
+                state = await self.service.state(room_id)
+                break
+            except StoreUnavailable:
+                # Never dropped: the bus can be back before the store answers again (a pooled
+                # connection broken by the outage fails once). What follows waits behind this
+                # message in the outbox; the reader stops this writer if the socket goes.
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        seat = state.seats.get(pid) if state is not None else None
+        if state is None or seat is None:
+            return None if kind == "snapshot" else ("", 0)
+        if not seat.admitted or seat.conn not in ("", conn_id):
+            return ("", 0)  # not (or no longer) this socket's seat: nothing of the room for it
+        return welcome_for(self.settings, state, seat, kind).decode(), state.seq

@@ -104,25 +104,26 @@ async def _open(scope: Scope, receive: Receive, send: Send, node: Node) -> Conne
         await send({"type": "websocket.close", "code": Close.UNAUTHORIZED, "reason": ""})
         return None
     await send({"type": "websocket.accept"})
-    return Connection(send, receive, node, secrets.token_hex(8))
+    return Connection(send, receive, node.settings, node.views, secrets.token_hex(8))
 
 
 async def _handle(conn: Connection, node: Node, msg: Any) -> None:
-    """One message of a joined participant: its error, or its ack once handled."""
-    conn.pending_ref = msg.id
+    """One message of a joined participant: its one answer (``server.acks``)."""
+    requests = conn.requests
+    requests.begin(msg.id)
     try:
         await handle_message(conn, node, msg)
     except CommandError as exc:
-        _error(conn, exc.code, exc.message, msg.id)
+        requests.refuse(exc.code, exc.message)
     except protocol.ProtocolError as exc:
-        _error(conn, exc.code, exc.message, msg.id)
+        requests.refuse(exc.code, exc.message)
     except StoreUnavailable:
-        _error(conn, ErrorCode.UNAVAILABLE, "the room service is unavailable; try again shortly", msg.id)
+        requests.refuse(ErrorCode.UNAVAILABLE, "the room service is unavailable; try again shortly")
     except Exception:
         log.exception("internal error", extra={"conn": conn.conn_id, "type": type(msg).__name__})
-        _error(conn, ErrorCode.INTERNAL, "something went wrong on our side", msg.id)
+        requests.refuse(ErrorCode.INTERNAL, "something went wrong on our side")
     else:
-        conn.acknowledge()
+        await requests.finish()
 
 
 async def _handshake(conn: Connection, node: Node) -> bool:
@@ -144,7 +145,9 @@ async def _handshake(conn: Connection, node: Node) -> bool:
             if not isinstance(msg, protocol.JoinMsg):
                 raise protocol.ProtocolError(ErrorCode.UNAUTHORIZED, "the first message must be join", msg.id)
             metrics.count_in("join")
+            conn.requests.begin(msg.id)
             await join(conn, node, msg)
+            await conn.requests.finish()
             return True
         except protocol.ProtocolError as exc:
             if exc.kind != "join":  # not a join at all: the contract closes with 4001
@@ -194,9 +197,13 @@ def _text(message: Any) -> str | bytes:
 
 
 def _error(conn: Connection, code: ErrorCode, message: str, ref: protocol.Id | None) -> None:
-    conn.pending_ref = None
-    metrics.ERRORS.labels(code).inc()
-    conn.reply(protocol.error(code, message, ref))
+    """The error of a message: the open request's if it is the one refused, else one of its own
+    (a message that could not be read or was not let in, before any handling)."""
+    requests = conn.requests
+    if requests.unanswered and requests.ref == ref:
+        requests.refuse(code, message)
+    else:
+        requests.error(code, message, ref)
 
 
 def _refuse(conn: Connection, code: ErrorCode, message: str, ref: protocol.Id | None, close: Close) -> None:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from rooms.backends.sqlite import SqliteDirectory
+from rooms.backends.sqlite_directory import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
 from server.cli import FIRST_ROOM_TITLE, _ensure_first_room, uvicorn_config
 from server.config import Settings

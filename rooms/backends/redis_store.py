@@ -148,8 +148,8 @@ class RedisLiveStore:
     Every write sets a TTL of ``ttl_seconds`` on both; nodes call ``touch`` periodically for the
     rooms they serve, so a session's state outlives the last node serving it by at most the TTL.
     Unreachable Redis raises ``StoreUnavailable``, and the command changed nothing, with one
-    exception no client can avoid: if the connection breaks after EXEC was sent, the change may
-    have been applied. Such an apply is never retried (it could apply the command twice).
+    exception no client can avoid: if the connection breaks after the write script (EVALSHA) was
+    sent, the change may have been applied. Such an apply is never retried (it could apply the command twice).
     """
 
     def __init__(self, client: Redis, node_id: str, ttl_seconds: float = 60.0) -> None:

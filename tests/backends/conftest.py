@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from rooms.backends.redis import client_from_url
+from rooms.backends.redis_common import client_from_url
 from tests.backends.live_helpers import MemoryWorld, RedisWorld, World
 from tests.conftest import RedisServer
 

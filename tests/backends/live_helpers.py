@@ -16,9 +16,13 @@ import msgspec
 import pytest
 
 from rooms.backends.base import Frame
-from rooms.backends.memory import MemoryBus, MemoryLiveStore
-from rooms.backends.presence_memory import MemoryPresence
-from rooms.backends.redis import RedisBus, RedisLiveStore, RedisPresence, client_from_url
+from rooms.backends.memory_bus import MemoryBus
+from rooms.backends.memory_presence import MemoryPresence
+from rooms.backends.memory_store import MemoryLiveStore
+from rooms.backends.redis_bus import RedisBus
+from rooms.backends.redis_common import client_from_url
+from rooms.backends.redis_presence import RedisPresence
+from rooms.backends.redis_store import RedisLiveStore
 from rooms.errors import CommandError
 from rooms.events import Delivery, RoomLocked
 from rooms.model import RoomConfig, RoomState

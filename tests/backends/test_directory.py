@@ -11,9 +11,10 @@ import msgspec
 import pytest
 
 from rooms.backends.base import RoomDirectory
-from rooms.backends.directory_memory import MemoryDirectory
-from rooms.backends.redis import RedisDirectory, client_from_url
-from rooms.backends.sqlite import SqliteDirectory
+from rooms.backends.memory_directory import MemoryDirectory
+from rooms.backends.redis_common import client_from_url
+from rooms.backends.redis_directory import RedisDirectory
+from rooms.backends.sqlite_directory import SqliteDirectory
 from rooms.model import FloorMode, RoomConfig
 from tests.conftest import RedisServer
 

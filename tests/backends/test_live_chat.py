@@ -14,8 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from rooms import commands as c
-from rooms.backends.directory_memory import MemoryDirectory
-from rooms.backends.redis import RedisLiveStore
+from rooms.backends.memory_directory import MemoryDirectory
+from rooms.backends.redis_store import RedisLiveStore
 from rooms.errors import CommandError
 from rooms.events import ChatDeleted, Delivery
 from rooms.model import ChatMessage, ChatNotLoaded, Role, RoomState

@@ -11,8 +11,10 @@ import pytest
 from redis.asyncio import Redis
 
 from rooms.backends.base import Frame, StoreUnavailable
-from rooms.backends.redis import RedisBus, RedisLiveStore, RedisPresence
+from rooms.backends.redis_bus import RedisBus
 from rooms.backends.redis_common import Envelope
+from rooms.backends.redis_presence import RedisPresence
+from rooms.backends.redis_store import RedisLiveStore
 from rooms.events import Delivery, RoomLocked
 from rooms.model import ChatLog, ChatMessage, Floor, FloorMode, Participant, Role, RoomState, Seat
 from tests.backends.live_helpers import (

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from rooms.backends.base import StoreUnavailable
-from rooms.backends.redis import RedisBus, RedisDirectory, client_from_url
+from rooms.backends.redis_bus import RedisBus
+from rooms.backends.redis_common import client_from_url
+from rooms.backends.redis_directory import RedisDirectory
 from rooms.events import Delivery
 from rooms.model import RoomConfig, RoomState
 from tests.backends.live_helpers import CONFIG, RedisWorld, Seen, encode, eventually, frame, increment

@@ -7,12 +7,16 @@ class MemoryPresence:
     """``Presence`` of a single node: ``where`` is this node or nobody; ``orphans`` are the
     seats whose socket is not attached here."""
 
-    def __init__(self, node_id: str = "local") -> None:
+    def __init__(self, node_id: str = "local", alive_ttl: float = 30.0) -> None:
         self.node_id = node_id
+        self.alive_ttl = alive_ttl  # no other node to judge: only the upkeep's first wait uses it
         self._rooms: dict[str, set[tuple[str, str]]] = {}
 
     async def heartbeat(self) -> None:
         pass
+
+    async def touch(self, room_ids: list[str]) -> None:
+        """Nothing expires in memory."""
 
     async def attach(self, room_id: str, pid: str, conn: str) -> None:
         self._rooms.setdefault(room_id, set()).add((pid, conn))

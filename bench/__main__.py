@@ -38,8 +38,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from bench.processes import machine_cpu_seconds
 from bench.profile import py_spy
-from bench.quick_room import machine_cpu_seconds
 from bench.report import steps_table, tables
 from bench.scenarios import Row, make_plan, run_scenario
 

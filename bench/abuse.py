@@ -35,8 +35,8 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.quick_room import cpu_seconds, percentile, rss_bytes
-from bench.two_nodes import start_nodes, stop_nodes
+from bench.nodes import start_nodes, stop_nodes
+from bench.processes import cpu_seconds, percentile, rss_bytes
 
 # The shipped limits, not the raised ones of the throughput scenarios: they are the defence.
 SHIPPED_LIMITS = {

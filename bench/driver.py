@@ -1,7 +1,7 @@
 """The parent's side of the benchmark: servers, rooms, load processes, and one traffic step.
 
 - Servers: the floor (``python -m bench.baseline``) and Hearth nodes (started and stopped the way
-  ``bench.two_nodes`` does, optionally on a Redis store), each as a ``Target``: ports to connect
+  ``bench.nodes`` does, optionally on a Redis store), each as a ``Target``: ports to connect
   to, and the pids whose CPU (``/proc/PID/stat``) and RSS (``/proc/PID/status``) are read.
 - Rooms are made before any client connects (Hearth: ``POST /api/rooms`` with the lobby off).
 - Clients are placed over the load processes (``place``): whole rooms per process when there
@@ -30,8 +30,8 @@ from typing import Any
 
 import httpx
 
-from bench.quick_room import cpu_seconds, free_port, machine_cpu_seconds, percentile, rss_bytes
-from bench.two_nodes import start_nodes, stop_nodes
+from bench.nodes import start_nodes, stop_nodes
+from bench.processes import cpu_seconds, free_port, machine_cpu_seconds, percentile, rss_bytes
 from bench.wsclient import BUCKET_SECONDS
 
 LOAD_SATURATED = 0.9  # a load process above this share of one core may be the bottleneck

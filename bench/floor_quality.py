@@ -20,7 +20,7 @@ from playwright.async_api import Page, async_playwright
 from websockets.asyncio.client import connect
 
 from server.app import create_app
-from server.cli import uvicorn_config
+from server.cli_serve import uvicorn_config
 from server.config import Settings
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, join_through_screens, room_url, wait_in_room
 

@@ -42,8 +42,8 @@ from bench.driver import (
     traffic_step,
     wait_idle,
 )
+from bench.nodes import redis_server
 from bench.profile import profiled
-from bench.two_nodes import redis_server
 
 MIB = 1024 * 1024
 

@@ -28,8 +28,8 @@ from rooms.events import (
     RoomLocked,
     Speaking,
 )
-from rooms.floor import can_speak
 from rooms.handlers import Context
+from rooms.handlers.floor import can_speak
 from rooms.model import FloorMode, LobbyState, RoomState, Seat, SessionState
 from rooms.permissions import Capability
 

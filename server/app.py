@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rooms.service import RoomService
-from server import logs, views
+from server import check_api, health, logs, pages, rooms_http
 from server.backends import build_backends
 from server.config import Settings
 from server.echo import EchoChecks
@@ -100,18 +100,18 @@ def create_app(settings: Settings) -> Starlette:
             await backends.close()
 
     routes = [
-        Route("/", views.home),
-        Route("/api/rooms", views.create_room, methods=["POST"]),
-        Route("/api/rooms/{room_id}", views.update_room, methods=["PATCH"]),
-        Route("/api/rooms/{room_id}/invite", views.rotate_invite, methods=["POST"]),
-        Route("/api/rooms/{room_id}/facilitator-link", views.rotate_facilitator_link, methods=["POST"]),
-        Route("/api/check/config", views.check_config, methods=["POST"]),
-        Route("/api/check", views.start_check, methods=["POST"]),
-        Route("/api/check/{check_id}", views.end_check, methods=["DELETE"]),
-        Route("/r/{room_id}", views.room_page),
-        Route("/healthz", views.healthz),
-        Route("/readyz", views.readyz),
-        Route("/metrics", views.metrics_page),
+        Route("/", pages.home),
+        Route("/api/rooms", rooms_http.create_room, methods=["POST"]),
+        Route("/api/rooms/{room_id}", rooms_http.update_room, methods=["PATCH"]),
+        Route("/api/rooms/{room_id}/invite", rooms_http.rotate_invite, methods=["POST"]),
+        Route("/api/rooms/{room_id}/facilitator-link", rooms_http.rotate_facilitator_link, methods=["POST"]),
+        Route("/api/check/config", check_api.check_config, methods=["POST"]),
+        Route("/api/check", check_api.start_check, methods=["POST"]),
+        Route("/api/check/{check_id}", check_api.end_check, methods=["DELETE"]),
+        Route("/r/{room_id}", pages.room_page),
+        Route("/healthz", health.healthz),
+        Route("/readyz", health.readyz),
+        Route("/metrics", health.metrics_page),
         Mount("/static", StaticFiles(directory=str(files("static"))), name="static"),
     ]
     app = HearthApp(

@@ -1,5 +1,8 @@
 """The ``hearth`` command: ``serve``, ``rooms create|list``, ``token``, ``probe`` and ``bots``.
 
+This module parses the command line; what each command does is in ``server.cli_serve``,
+``server.cli_rooms`` (rooms and tokens) and ``server.cli_peers`` (probe and bots).
+
 Every setting comes from the environment (``HEARTH_*``) and can be overridden by a flag; see
 ``server.config``. Errors in the configuration exit with status 2 and a message on stderr.
 """
@@ -7,19 +10,12 @@ Every setting comes from the environment (``HEARTH_*``) and can be overridden by
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Sequence
 
 import msgspec
-import uvicorn
-from msgspec.structs import replace
 
-from rooms.backends.base import RoomDirectory, StoreUnavailable
-from rooms.backends.sqlite_directory import SqliteDirectory
+from rooms.backends.base import StoreUnavailable
 from rooms.limits import (
     PARTICIPANTS_MAX,
     PARTICIPANTS_MIN,
@@ -29,30 +25,14 @@ from rooms.limits import (
     TURN_SECONDS_MIN,
 )
 from rooms.model import FloorMode, Role, RoomConfig
-from server import rooms_api
+from server.cli_peers import run_bots, run_probe
+from server.cli_rooms import CommandError, run_rooms_create, run_rooms_list, run_rooms_rotate, run_token
+from server.cli_serve import run_serve
 from server.config import ConfigError, Settings, flag_name, setting_help
-from server.links import SECONDS_PER_DAY, room_link, room_links
-from server.logs import uvicorn_log_config
-from server.tokens import mint_invite
-
-if TYPE_CHECKING:
-    from starlette.applications import Starlette
-
-T = TypeVar("T")
-
-FIRST_ROOM_TITLE = "Our group"
 
 # Flags of the store every subcommand needs; `serve` gets one flag per setting.
 STORE_SETTINGS = ("data_dir", "store", "secret")
 LINK_SETTINGS = ("host", "port", "public_url", "link_ttl_days")
-
-
-class CommandError(Exception):
-    """A command that cannot run as asked (exit status 1, or ``status``)."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,235 +210,6 @@ def _video_size(text: str) -> tuple[int, int]:
     if min(size) < 16 or max(size) > 4096 or size[0] % 2 or size[1] % 2:
         raise argparse.ArgumentTypeError(f"width and height must be even, 16-4096: {text!r}")
     return size
-
-
-# Commands
-
-
-def run_serve(settings: Settings, args: argparse.Namespace) -> int:
-    settings.check()
-    if settings.store_kind() == "redis":
-        _check_live_store(settings)
-    if settings.store_kind() == "sqlite":
-        first = asyncio.run(_ensure_first_room(settings))
-        if first is not None:
-            facilitator_link, member_link = room_links(settings, first)
-            print(f'Created your first room, "{first.title}".')
-            print(f"Facilitator link (keep it to yourself): {facilitator_link}")
-            print(f"Member link (share it with the group):  {member_link}")
-    print(f"Hearth is running: open {settings.local_url()}/", flush=True)
-
-    from server.app import create_app  # the app pulls in the whole server: load it only to serve
-
-    server = uvicorn.Server(uvicorn_config(settings, create_app(settings)))
-    # uvicorn re-raises Ctrl-C once it has shut down gracefully: stop there, without a traceback.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
-    return 0
-
-
-def _check_live_store(settings: Settings) -> None:
-    """Refuse (or, if the operator chose so, warn loudly) when the Redis holding live state, chat
-    and names writes them to disk: a session's words must not outlive it in a data file."""
-    from server.backends import live_store_persistence
-
-    kept = asyncio.run(live_store_persistence(settings.live_url()))
-    if kept is None:
-        return
-    where = "HEARTH_LIVE_STORE" if settings.live_store else "HEARTH_STORE (also the live store)"
-    problem = (
-        f"the Redis of {where} keeps {kept}: chat messages and names of sessions would be "
-        "written to disk. Run a second Redis without persistence (redis-server --save '' "
-        "--appendonly no, no volume) and set HEARTH_LIVE_STORE to it"
-    )
-    if settings.live_store_persistence != "warn":
-        raise ConfigError(f"{problem}; or set HEARTH_LIVE_STORE_PERSISTENCE=warn to run anyway")
-    print(f"hearth: WARNING: {problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
-          file=sys.stderr, flush=True)
-
-
-def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:
-    from server.transport import protocols  # uvicorn's protocol modules: only for serving
-
-    # uvicorn's h11 and websockets-sansio protocols, with a header deadline and a per-address cap.
-    http_protocol, ws_protocol = protocols(settings)
-    return uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        interface="asgi3",  # HearthApp.__call__ returns the coroutine instead of being one
-        http=http_protocol,
-        ws=ws_protocol,
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_message_bytes,
-        ws_ping_interval=settings.heartbeat_interval,
-        ws_ping_timeout=settings.heartbeat_timeout,
-        lifespan="on",
-        log_level=uvicorn_log_level(settings.log_level),
-        # JSON lines like Hearth's own, without client addresses (server.logs.ClientAddressFilter).
-        log_config=uvicorn_log_config(),
-        # Access logs would record paths and query strings, which can carry invite tokens.
-        access_log=False,
-        server_header=False,
-        # Nothing reads the client address or scheme (no IPs in logs; links are built from
-        # HEARTH_PUBLIC_URL): no X-Forwarded-* rewriting, and one ASGI layer less per request.
-        proxy_headers=False,
-    )
-
-
-def uvicorn_log_level(level: str) -> str:
-    """uvicorn's own loggers never go below info: at debug its websocket layer logs every frame it
-    reads and writes (names, chat text, SDP), and at trace every ASGI message. ``HEARTH_LOG_LEVEL``
-    debug/trace still applies to Hearth's own logs, which hold no content."""
-    return "info" if level in ("debug", "trace") else level
-
-
-def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
-    names = ("title", "topic", "agreement", "lobby", "floor_mode", "turn_seconds", "max_participants",
-             "crisis_text")  # fmt: skip
-    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
-    try:
-        fields = rooms_api.fields_from_values(given)
-        rooms_api.new_room(fields, 0.0)  # refuse before opening the store
-    except rooms_api.FieldsRefused as refused:
-        raise CommandError(str(refused), status=2) from None
-    config = asyncio.run(_with_directory(settings, lambda store: rooms_api.create_room(store, fields)))
-    facilitator_link, member_link = room_links(settings, config)
-    print(f"Room {config.id}: {config.title}")
-    print(f"Facilitator link: {facilitator_link}")
-    print(f"Member link:      {member_link}")
-    return 0
-
-
-def run_rooms_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    if not (args.member or args.facilitator):
-        raise CommandError("say which link to replace: --member, --facilitator, or both", status=2)
-
-    async def work(directory: RoomDirectory) -> RoomConfig:
-        config = await directory.get(args.room)
-        if config is None:
-            raise CommandError(f"no room {args.room!r} in {settings.store}")
-        config = replace(
-            config,
-            invite_version=config.invite_version + int(args.member),
-            facilitator_version=config.facilitator_version + int(args.facilitator),
-        )
-        await directory.update(config)
-        return config
-
-    config = asyncio.run(_with_directory(settings, work))
-    print(f"Room {config.id}: {config.title}")
-    if args.facilitator:
-        print(f"Facilitator link: {room_link(settings, config, Role.FACILITATOR)}")
-    if args.member:
-        print(f"Member link:      {room_link(settings, config, Role.MEMBER)}")
-    return 0
-
-
-def run_rooms_list(settings: Settings, args: argparse.Namespace) -> int:
-    rooms = asyncio.run(_with_directory(settings, lambda directory: directory.all()))
-    for room in rooms:
-        print(f"{room.id}\t{room.title}")
-    return 0
-
-
-def run_token(settings: Settings, args: argparse.Namespace) -> int:
-    config = asyncio.run(_with_directory(settings, lambda directory: directory.get(args.room)))
-    if config is None:
-        raise CommandError(f"no room {args.room!r} in {settings.store}")
-    ttl = args.ttl if args.ttl is not None else settings.link_ttl_days * SECONDS_PER_DAY
-    token = mint_invite(
-        settings.secret,
-        room=config.id,
-        role=Role(args.role),
-        version=config.invite_version,
-        ttl_seconds=ttl,
-        sub=args.sub,
-        name=args.name,
-        facilitator_version=config.facilitator_version,
-    )
-    print(token)
-    return 0
-
-
-def run_probe(settings: Settings, args: argparse.Namespace) -> int:
-    from server.peers.probe import run_probe as probe  # aiortc loads only for the commands that need it
-
-    report = asyncio.run(probe(args.link, timeout=args.timeout))
-    print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr, flush=True)
-    return 0 if report.ok else 1
-
-
-def run_bots(settings: Settings, args: argparse.Namespace) -> int:
-    from server.peers.bots import run_bots as bots
-    from server.peers.invite import InvalidLink, parse_link
-
-    try:
-        invite = parse_link(args.link)
-    except InvalidLink as exc:
-        raise CommandError(f"invalid link: {exc}") from None
-
-    async def stay() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C ends the stay, then the report
-            loop.add_signal_handler(number, stop.set)
-        try:
-            width, height = args.size
-            report = await bots(
-                invite,
-                args.count,
-                args.duration,
-                video=args.video,
-                width=width,
-                height=height,
-                fps=args.fps,
-                path=args.file,
-                join_timeout=args.join_timeout,
-                stop=stop,
-            )
-        finally:
-            for number in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(number)
-        print("\n".join(report.lines()), flush=True)
-        if report.stopped_early:
-            return 130
-        return 1 if report.failed else 0
-
-    return asyncio.run(stay())
-
-
-# The room directory
-
-
-def open_directory(settings: Settings) -> RoomDirectory:
-    """The directory of the configured store (not opened yet)."""
-    if settings.store_kind() == "sqlite":
-        return SqliteDirectory(settings.sqlite_path())
-    from rooms.backends.redis_common import client_from_url
-    from rooms.backends.redis_directory import RedisDirectory
-
-    return RedisDirectory(client_from_url(settings.store), owns_client=True)
-
-
-async def _with_directory(settings: Settings, work: Callable[[RoomDirectory], Awaitable[T]]) -> T:
-    directory = open_directory(settings)
-    await directory.open()
-    try:
-        return await work(directory)
-    finally:
-        await directory.close()
-
-
-async def _ensure_first_room(settings: Settings) -> RoomConfig | None:
-    """On a fresh store, a first room so a new organizer has a link to open; else None."""
-
-    async def work(directory: RoomDirectory) -> RoomConfig | None:
-        if await directory.all():
-            return None
-        return await rooms_api.create_room(directory, rooms_api.RoomFields(title=FIRST_ROOM_TITLE))
-
-    return await _with_directory(settings, work)
 
 
 if __name__ == "__main__":

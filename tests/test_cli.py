@@ -16,7 +16,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from rooms.backends.sqlite_directory import SqliteDirectory
 from rooms.model import FloorMode, Role, RoomConfig
-from server.cli import FIRST_ROOM_TITLE, _ensure_first_room, uvicorn_config
+from server.cli_rooms import FIRST_ROOM_TITLE
+from server.cli_rooms import ensure_first_room as _ensure_first_room
+from server.cli_serve import uvicorn_config
 from server.config import Settings
 from server.links import new_room_id, room_links
 from server.tokens import verify_invite

@@ -8,7 +8,7 @@ from engine_helpers import FAC, SESSION, T0, Room, join, live_room, numbered, on
 from rooms import commands as c
 from rooms.engine import next_deadline, speaking_view
 from rooms.events import FloorChanged, FloorTimeUp, ParticipantUpdated, Speaking
-from rooms.floor import can_speak
+from rooms.handlers.floor import can_speak
 from rooms.model import FloorMode
 
 GRACE = 30.0

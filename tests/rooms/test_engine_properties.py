@@ -30,8 +30,8 @@ from rooms.events import (
     ParticipantLeft,
     ParticipantUpdated,
 )
-from rooms.floor import can_speak, eligible
 from rooms.handlers import REACTIONS
+from rooms.handlers.floor import can_speak, eligible
 from rooms.model import FloorMode, LobbyState, Participant, Role, RoomState, SessionState
 from rooms.permissions import Capability
 

@@ -1,7 +1,7 @@
 """Real servers for server tests: uvicorn on a loopback port, real websocket and HTTP clients.
 
 ``start_server(**overrides)`` runs ``create_app`` in this process under the same uvicorn
-configuration as ``hearth serve`` (``server.cli.uvicorn_config``) on 127.0.0.1, port 0, with a
+configuration as ``hearth serve`` (``server.cli_serve.uvicorn_config``) on 127.0.0.1, port 0, with a
 fresh data directory and a test secret; ``overrides`` are ``Settings`` fields. Every wait here
 is bounded; nothing reaches beyond 127.0.0.1.
 """
@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from server.app import create_app
-from server.cli import uvicorn_config
+from server.cli_serve import uvicorn_config
 from server.config import Settings
 from server.node import Node
 

@@ -17,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from server.config import ConfigError, Settings
-from server.views import metrics_refusal
+from server.health import metrics_refusal
 from tests.server.conftest import SECRET, TIMEOUT, Running, StartServer
 
 PUBLIC = "https://groups.example.org"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from server.acks import ACK_WAIT_SECONDS
 from tests.conftest import RedisServer
 from tests.nodes.conftest import PersistentRedis, StartNode
 from tests.server.conftest import TIMEOUT, Client
@@ -26,7 +27,10 @@ async def chat_sent(client: Client, text: str) -> None:
     attempt = 0
     while True:
         attempt += 1
-        reply = await client.request({"type": "chat", "text": text}, ref=f"c{attempt}")
+        # A node whose bus is still reconnecting answers once it is back, or after the acks'
+        # wait (server/acks.py): the written chat's ack may take that long.
+        wait = ACK_WAIT_SECONDS + TIMEOUT
+        reply = await client.request({"type": "chat", "text": text}, f"c{attempt}", wait)
         if reply["type"] == "ack":
             return
         assert reply["code"] == "unavailable", reply

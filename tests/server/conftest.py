@@ -113,7 +113,9 @@ class Client:
             if message.get("type") == kind and (where is None or where(message)):
                 return collected
 
-    async def request(self, message: dict[str, Any], ref: str | int = "r") -> dict[str, Any]:
+    async def request(
+        self, message: dict[str, Any], ref: str | int = "r", timeout: float = TIMEOUT
+    ) -> dict[str, Any]:
         """Send ``message`` with ``id=ref``: its ``ack`` or ``error``, taken out of the inbox."""
         await self.send({**message, "id": ref})
 
@@ -124,11 +126,11 @@ class Client:
             if answers(waiting):
                 return self.inbox.pop(index)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + TIMEOUT
+        deadline = loop.time() + timeout
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"no answer to {message.get('type')} within {TIMEOUT}s")
+                raise TimeoutError(f"no answer to {message.get('type')} within {timeout}s")
             received = await self._receive(remaining)
             if answers(received):
                 return received

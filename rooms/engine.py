@@ -69,23 +69,43 @@ def authorize(state: RoomState, actor: str, capability: Capability, *, lobby_ok:
 
 
 def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
+    """Enforce who may be heard, run the clocks, and derive every event from the change, in
+    this order: people, the floor, the lock, what facilitators watch, the lobby; welcomes first."""
     _enforce_speaking(state)
     _run_clocks(state, ctx.now)
     out = ctx.deliveries
-    joined: list[str] = []
-    for pid, seat in state.seats.items():
-        old = before.seats.get(pid)
-        if seat.admitted and (old is None or not old.admitted):
-            joined.append(pid)
-            out.append(Delivery(ParticipantJoined(participant=seat.person)))
-        elif seat.admitted and old is not None and old.person != seat.person:
-            out.append(Delivery(ParticipantUpdated(participant=seat.person)))
-    for pid, reason in ctx.left.items():
-        out.append(Delivery(ParticipantLeft(id=pid, reason=reason)))
+    joined = _people_events(before, state, ctx, out)
     if floor_event(before) != floor_event(state):
         out.append(Delivery(floor_event(state)))
     if before.locked != state.locked:
         out.append(Delivery(RoomLocked(locked=state.locked)))
+    _watched_events(before, state, out)
+    _lobby_events(before, state, ctx, out)
+    # Welcomes first: a newcomer's welcome (built from the latest state) precedes anything
+    # addressed to it; the numbered events it already covers are skipped by its connection.
+    welcomes = joined + [p for p in ctx.resumed if p not in joined and state.seats[p].admitted]
+    out[:0] = [Delivery(Admitted(id=pid, conn=state.seats[pid].conn), to=(pid,)) for pid in welcomes]
+
+
+def _people_events(before: RoomState, state: RoomState, ctx: Context, out: list[Delivery]) -> list[str]:
+    """Joined, updated and left participants; returns who was let in by this command."""
+    joined: list[str] = []
+    for pid, seat in state.seats.items():
+        if not seat.admitted:
+            continue
+        old = before.seats.get(pid)
+        if old is None or not old.admitted:
+            joined.append(pid)
+            out.append(Delivery(ParticipantJoined(participant=seat.person)))
+        elif old.person != seat.person:
+            out.append(Delivery(ParticipantUpdated(participant=seat.person)))
+    for pid, reason in ctx.left.items():
+        out.append(Delivery(ParticipantLeft(id=pid, reason=reason)))
+    return joined
+
+
+def _watched_events(before: RoomState, state: RoomState, out: list[Delivery]) -> None:
+    """The waiting list and the speaking balance, to those whose capabilities let them see it."""
     lobby_viewers = _admitted_who_can(state, Capability.SEE_LOBBY)
     if lobby_viewers:
         waiting = waiting_view(state)
@@ -96,16 +116,18 @@ def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
         speaking = speaking_view(state)
         if speaking != speaking_view(before):
             out.append(Delivery(Speaking(speaking=speaking), to=speaking_viewers))
+
+
+def _lobby_events(before: RoomState, state: RoomState, ctx: Context, out: list[Delivery]) -> None:
+    """Each waiting person hears what they wait for when they arrive, come back, or it changes."""
+    now_state = lobby_state(state)
+    changed = lobby_state(before) != now_state
     for pid, seat in state.seats.items():
-        if not seat.admitted:
-            now_state = lobby_state(state)
-            old = before.seats.get(pid)
-            if old is None or old.admitted or lobby_state(before) != now_state or pid in ctx.resumed:
-                out.append(Delivery(Lobby(state=now_state), to=(pid,)))
-    # Welcomes first: a newcomer's welcome (built from the latest state) precedes anything
-    # addressed to it; the numbered events it already covers are skipped by its connection.
-    welcomes = joined + [p for p in ctx.resumed if p not in joined and state.seats[p].admitted]
-    out[:0] = [Delivery(Admitted(id=pid, conn=state.seats[pid].conn), to=(pid,)) for pid in welcomes]
+        if seat.admitted:
+            continue
+        old = before.seats.get(pid)
+        if old is None or old.admitted or changed or pid in ctx.resumed:
+            out.append(Delivery(Lobby(state=now_state), to=(pid,)))
 
 
 def _admitted_who_can(state: RoomState, capability: Capability) -> tuple[str, ...]:

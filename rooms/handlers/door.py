@@ -62,32 +62,47 @@ def _room_full(state: RoomState) -> CommandError:
     return CommandError(ErrorCode.ROOM_FULL, f"the room is full ({state.room.max_participants} people)")
 
 
-@rule(c.Join, None)
-def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
-    existing = state.seats.get(cmd.actor)
+def _refuse_join(state: RoomState, cmd: c.Join) -> None:
+    """What refuses anyone, newcomer or not: the agreement, and a ban."""
     if not cmd.agree:
         raise CommandError(ErrorCode.AGREEMENT_REQUIRED, "please read and accept the group agreement")
     if (cmd.sub is not None and cmd.sub in state.banned_subs) or cmd.device in state.banned_devices:
         raise CommandError(ErrorCode.BANNED, "you cannot rejoin this session")
+
+
+def _take_seat_back(state: RoomState, seat: Seat, cmd: c.Join, ctx: Context) -> None:
+    """The same personal invite again: the seat is theirs, whatever else holds."""
+    gen = seat.resume_gen + 1
+    state.seats[cmd.actor] = replace(seat, disconnected_at=None, resume_gen=gen, conn=cmd.conn)
+    update_person(state, cmd.actor, connected=True)
+    ctx.resumed.append(cmd.actor)
+
+
+def _check_room(state: RoomState, cmd: c.Join, straight_in: bool) -> None:
+    """A newcomer needs an open room, and a place in it or in the lobby (unless their
+    capabilities let them past)."""
     privileged = can(cmd.role, Capability.BYPASS_LIMITS)
-    if existing is not None:  # the same personal invite again: take the seat back
-        state.seats[cmd.actor] = replace(
-            existing, disconnected_at=None, resume_gen=existing.resume_gen + 1, conn=cmd.conn
-        )
-        update_person(state, cmd.actor, connected=True)
-        ctx.resumed.append(cmd.actor)
-        return
     if state.locked and not privileged:
         raise CommandError(ErrorCode.ROOM_LOCKED, "the facilitator has locked the room")
-    enters = can(cmd.role, Capability.BYPASS_LOBBY)
-    held = state.lobby_after_ban and cmd.sub is None and not enters  # a ban's hold lasts the session
-    straight_in = enters or (state.session is SessionState.LIVE and not state.room.lobby and not held)
     if straight_in and not privileged and not _room_has_space(state):
         raise _room_full(state)
     if not straight_in and cmd.lobby_max is not None and len(state.waiting()) >= cmd.lobby_max:
         raise CommandError(
             ErrorCode.LOBBY_FULL, "the waiting room is full right now: please try again in a while"
         )
+
+
+@rule(c.Join, None)
+def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
+    _refuse_join(state, cmd)
+    existing = state.seats.get(cmd.actor)
+    if existing is not None:
+        _take_seat_back(state, existing, cmd, ctx)
+        return
+    enters = can(cmd.role, Capability.BYPASS_LOBBY)
+    held = state.lobby_after_ban and cmd.sub is None and not enters  # a ban's hold lasts the session
+    straight_in = enters or (state.session is SessionState.LIVE and not state.room.lobby and not held)
+    _check_room(state, cmd, straight_in)
     person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
     state.seats[cmd.actor] = Seat(
         person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn,

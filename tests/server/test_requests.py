@@ -61,7 +61,9 @@ async def node(tmp_path: Path) -> AsyncIterator[Node]:
     service = RoomService(directory, MemoryLiveStore(bus), bus)
     await directory.create(config(lobby=True))
     presence = MemoryPresence()
-    settings = Settings(data_dir=tmp_path, secret="s" * 32, chat_page=3)
+    settings = Settings(
+        data_dir=tmp_path, secret="s" * 32, chat_page=3, max_chat_chars=20, chat_max_messages=10
+    )
     yield Node(settings, service, Hub(bus, presence), presence, "local")
 
 
@@ -196,3 +198,19 @@ async def test_chat_history_is_refused_in_the_lobby(node: Node) -> None:
     with pytest.raises(CommandError) as refused:
         await handle(node, conn, {"type": "chat_history"})
     assert refused.value.code == ErrorCode.FORBIDDEN and socket.sent == []
+
+
+async def test_chat_carries_this_nodes_limits_to_the_engine(node: Node) -> None:
+    """The node's chat length and ring size (``HEARTH_MAX_CHAT_CHARS``, ``HEARTH_CHAT_MAX_MESSAGES``)
+    hold, not the engine's defaults."""
+    await session(node)
+    await chat(node, "m1", "x" * 20)
+    with pytest.raises(CommandError) as refused:
+        await chat(node, "m1", "x" * 21)
+    assert refused.value.code == ErrorCode.TOO_LARGE
+    for n in range(12):
+        await chat(node, "m1", f"n{n}")
+    state = await node.service.state(ROOM)
+    assert state is not None
+    kept = [m.text for m in state.chat_page(state.seats["m1"], 100)[0]]
+    assert len(kept) <= 10 and kept[-1] == "n11" and "n0" not in kept  # the oldest left the ring

@@ -32,6 +32,6 @@ async def test_fails_naming_what_it_waited_for_after_checking_once_more() -> Non
         calls.append(1)
         return False
 
-    with pytest.raises(AssertionError, match="timed out after 0.05 s waiting for the impossible"):
+    with pytest.raises(AssertionError, match=r"timed out after 0\.05 s waiting for the impossible"):
         await eventually(never, "the impossible", timeout=0.05, every=0.01)
     assert len(calls) >= 2  # at least once before and once after the deadline

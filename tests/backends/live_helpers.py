@@ -8,12 +8,10 @@ clients, like separate processes sharing one redis-server.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
-import pytest
 
 from rooms.backends.base import Frame
 from rooms.backends.memory_bus import MemoryBus
@@ -137,11 +135,3 @@ class Seen:
     @property
     def seqs(self) -> list[int]:
         return [f.seq for f in self.frames]
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = TIMEOUT, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what or 'a condition'}")
-        await asyncio.sleep(0.01)

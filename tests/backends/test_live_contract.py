@@ -16,12 +16,12 @@ from tests.backends.live_helpers import (
     World,
     encode,
     end,
-    eventually,
     frame,
     increment,
     increment_by,
     refuse,
 )
+from tests.polling import eventually
 
 # The store -----------------------------------------------------------------------------------
 

@@ -22,12 +22,12 @@ from tests.backends.live_helpers import (
     RedisWorld,
     Seen,
     encode,
-    eventually,
     frame,
     increment,
     increment_by,
 )
 from tests.conftest import RedisServer, free_port
+from tests.polling import eventually
 
 pytestmark = pytest.mark.redis
 

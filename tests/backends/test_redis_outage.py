@@ -14,8 +14,9 @@ from rooms.backends.redis_common import client_from_url
 from rooms.backends.redis_directory import RedisDirectory
 from rooms.events import Delivery
 from rooms.model import RoomConfig, RoomState
-from tests.backends.live_helpers import CONFIG, RedisWorld, Seen, encode, eventually, frame, increment
+from tests.backends.live_helpers import CONFIG, RedisWorld, Seen, encode, frame, increment
 from tests.conftest import RedisServer
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -64,13 +65,13 @@ async def test_an_outage_is_reported_promptly_and_recovered_from(
         assert await timed(bus.publish("r1", [frame(1)])) < PROMPT
         assert await node.store.ping() is False
         assert await directory.ping() is False
-        await eventually(lambda: not bus.available, PROMPT, "the bus to notice")
+        await eventually(lambda: not bus.available, "the bus to notice", timeout=PROMPT)
         await asyncio.wait_for(bus.subscribe("r2", during), 1.0)  # during the outage: no wait
         await bus.unsubscribe("r1", Seen())  # unknown handler: nothing to do
         assert reconnects == []
 
         redis_server.restart()  # empty: nothing was saved
-        await eventually(lambda: bus.available, 5.0, "the bus to reconnect")
+        await eventually(lambda: bus.available, "the bus to reconnect", timeout=5.0)
         assert len(reconnects) == 1
         assert await node.store.ping() is True
         assert await directory.ping() is True
@@ -93,9 +94,11 @@ async def test_a_second_node_sees_frames_again_after_the_outage(
     seen = Seen()
     await b.bus.subscribe("r1", seen)
     redis_server.kill()
-    await eventually(lambda: not a.bus.available and not b.bus.available, PROMPT, "both buses to notice")
+    await eventually(
+        lambda: not a.bus.available and not b.bus.available, "both buses to notice", timeout=PROMPT
+    )
     redis_server.restart()
-    await eventually(lambda: a.bus.available and b.bus.available, 5.0, "both buses to reconnect")
+    await eventually(lambda: a.bus.available and b.bus.available, "both buses to reconnect", timeout=5.0)
     await a.store.apply("r1", increment, encode)
     await a.bus.publish_node("b", "r1", [frame(1)])
     await eventually(lambda: len(seen.frames) == 2, what="frames from the other node")
@@ -117,9 +120,9 @@ async def test_a_hung_server_is_reported_promptly_and_recovered_from(redis_serve
         redis_server.pause()
         assert await timed(node.store.apply("r1", increment, encode)) < PROMPT
         assert await node.store.ping() is False
-        await eventually(lambda: not bus.available, PROMPT, "the keepalive to notice")
+        await eventually(lambda: not bus.available, "the keepalive to notice", timeout=PROMPT)
         redis_server.resume()
-        await eventually(lambda: bus.available, 8.0, "the bus to reconnect")
+        await eventually(lambda: bus.available, "the bus to reconnect", timeout=8.0)
         assert reconnects == [True]
         await node.store.apply("r1", increment, encode)
         await eventually(lambda: len(seen.frames) == 1, what="a frame after the hang")

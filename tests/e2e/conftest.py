@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from tests.polling import eventually
 from tests.server.conftest import Room, Running, StartServer, start_server  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -186,16 +187,6 @@ async def stats(page: Page) -> dict[str, Any]:
     return result
 
 
-async def wait_for(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20.0) -> None:
-    """Poll ``check`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.25)
-
-
 async def frames_rising(page: Page, remote_ids: list[str], timeout: float = 30.0) -> None:
     """Every remote participant's video decodes on ``page``: framesDecoded > 0 and rising."""
     first: dict[str, int] = {}
@@ -209,10 +200,10 @@ async def frames_rising(page: Page, remote_ids: list[str], timeout: float = 30.0
             first.setdefault(pid, frames)
         return True
 
-    await wait_for(decoded, "remote video to decode", timeout)
+    await eventually(decoded, "remote video to decode", timeout=timeout)
 
     async def rising() -> bool:
         now = await stats(page)
         return all(int((now.get(pid) or {}).get("framesDecoded") or 0) > first[pid] for pid in remote_ids)
 
-    await wait_for(rising, "remote video frames to keep coming", timeout)
+    await eventually(rising, "remote video frames to keep coming", timeout=timeout)

@@ -9,7 +9,8 @@ from playwright.async_api import Page, expect
 
 from rooms.model import Role
 from rooms.permissions import CAPABILITIES, Capability
-from tests.e2e.conftest import People, join_through_screens, room_url, wait_for, wait_in_room
+from tests.e2e.conftest import People, join_through_screens, room_url, wait_in_room
+from tests.polling import eventually
 from tests.server.conftest import StartServer
 
 
@@ -48,7 +49,7 @@ async def test_the_page_shows_what_the_capabilities_allow(
     ann = pages["Ann"]
 
     # Ann may mute others: the console shows "Mute all" and nothing she may not use.
-    await wait_for(lambda: shown(ann, "mute-all"), "Ann's console to offer Mute all")
+    await eventually(lambda: shown(ann, "mute-all"), "Ann's console to offer Mute all")
     for other in ("end-session", "lock-room", "next-floor", "admit-all", "show-invite", "speaking-balance"):
         assert await hidden(ann, other), other
     # In her people list: Mute for Bob, not for Fran (facilitators are protected), no Remove.
@@ -58,7 +59,7 @@ async def test_the_page_shows_what_the_capabilities_allow(
     fran_row = ann.locator(f"#people-list li[data-participant-id='{fran_id}']")
     await expect(fran_row.locator("button.mute")).to_have_count(0)
     await bob_row.locator("button.mute").click()
-    await wait_for(lambda: _muted(pages["Bob"]), "Bob to be muted by Ann's click")
+    await eventually(lambda: _muted(pages["Bob"]), "Bob to be muted by Ann's click")
 
     # Ann may remove chat messages: the button is there, and it works for everyone.
     await fac.locator("#chat-input").fill("Welcome, everyone")

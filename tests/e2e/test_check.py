@@ -18,7 +18,8 @@ from playwright.async_api import Page, expect
 from rooms.model import Role
 from server import tokens
 from server.echo import EchoChecks
-from tests.e2e.conftest import People, room_url, wait_for
+from tests.e2e.conftest import People, room_url
+from tests.polling import eventually
 from tests.server.conftest import Running, StartServer, server
 from tests.server.echo_helpers import Turn, coturn, loopback_ice, offer_check
 
@@ -41,13 +42,13 @@ async def echo_seen(page: Page) -> None:
     async def decoding() -> bool:
         return int((await check_stats(page))["framesDecoded"]) > 0
 
-    await wait_for(decoding, "the echoed video to decode")
+    await eventually(decoding, "the echoed video to decode")
     first = int((await check_stats(page))["framesDecoded"])
 
     async def rising() -> bool:
         return int((await check_stats(page))["framesDecoded"]) > first + 5
 
-    await wait_for(rising, "echoed frames to keep coming")
+    await eventually(rising, "echoed frames to keep coming")
     width = await page.evaluate("() => document.getElementById('check-video').videoWidth")
     assert width > 0
 
@@ -78,7 +79,7 @@ async def test_the_browser_check_receives_its_own_camera_and_microphone(
         level = float(await page.evaluate("() => document.getElementById('check-level').value"))
         return level > 0.01 and int((await check_stats(page))["audioPackets"]) > 0
 
-    await wait_for(heard, "the echoed sound on the level meter")
+    await eventually(heard, "the echoed sound on the level meter")
     assert await page.evaluate("() => document.getElementById('check-video').muted")  # sound off by default
     await page.locator("#check-sound").click()
     await expect(page.locator("#check-sound")).to_have_attribute("aria-pressed", "true")
@@ -88,7 +89,7 @@ async def test_the_browser_check_receives_its_own_camera_and_microphone(
     # the outcome stays.
     await expect(page.locator("#check-button")).to_have_text("Test my connection", timeout=20_000)
     assert time.monotonic() - started >= 14
-    await wait_for(lambda: _true(checks(server).active == 0), "the server to end the check", 5)
+    await eventually(lambda: _true(checks(server).active == 0), "the server to end the check", timeout=5)
     await expect(page.locator("#check-status")).to_have_text("Your connection works")
     await expect(page.locator("#check-path")).to_have_text("direct")
     await expect(page.locator("#check-panel")).to_be_hidden()
@@ -109,7 +110,7 @@ async def test_joining_ends_a_running_check(server: Running, people: People) -> 
     await page.locator("#join-agree").check()
     await page.locator("#join-button").click()
     await page.locator("#screen-room").wait_for(state="visible")
-    await wait_for(lambda: _true(checks(server).active == 0), "the check to end when joining", 5)
+    await eventually(lambda: _true(checks(server).active == 0), "the check to end when joining", timeout=5)
     assert await page.evaluate("() => window.hearth.check.pc.connectionState") == "closed"
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from tests.e2e.conftest import People, join_through_screens, room_url, wait_for, wait_in_room
+from tests.e2e.conftest import People, join_through_screens, room_url, wait_in_room
+from tests.polling import eventually
 from tests.server.conftest import StartServer
 
 
@@ -32,11 +33,11 @@ async def test_only_the_floor_holder_sends_full_video_in_a_room_of_five(
         return all([await video_limit(pages[name]) == value for name, value in expected.items()])
 
     # Three people: everyone sends full video.
-    await wait_for(lambda: limits_are({"Ann": None, "Bob": None}), "full video in a small room")
+    await eventually(lambda: limits_are({"Ann": None, "Bob": None}), "full video in a small room")
     # Two more participants (plain websocket clients) make five: reduced for all but the holder.
     await server.joined(room.member, "Cleo")
     await server.joined(room.member, "Dev")
-    await wait_for(lambda: limits_are({"Fran": 150_000, "Ann": 150_000, "Bob": 150_000}),
+    await eventually(lambda: limits_are({"Fran": 150_000, "Ann": 150_000, "Bob": 150_000}),
                    "reduced video for everyone without the floor")
     await pages["Fran"].locator(f'#people-list li[data-participant-id="{ids["Ann"]}"] .give-floor').click()
-    await wait_for(lambda: limits_are({"Ann": None, "Bob": 150_000}), "full video for the holder only")
+    await eventually(lambda: limits_are({"Ann": None, "Bob": 150_000}), "full video for the holder only")

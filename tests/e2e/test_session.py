@@ -14,9 +14,9 @@ from tests.e2e.conftest import (
     join_through_screens,
     room_url,
     stats,
-    wait_for,
     wait_in_room,
 )
+from tests.polling import eventually
 from tests.server.conftest import Room, Running, StartServer
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -56,7 +56,7 @@ async def mic_on(page: Page) -> None:
     if not await you(page, "audio"):
         await page.locator("#toggle-mic").click()
 
-    await wait_for(lambda: you_are(page, "audio"), "the microphone to be on")
+    await eventually(lambda: you_are(page, "audio"), "the microphone to be on")
 
 
 async def audio_level(page: Page, pid: str) -> float:
@@ -128,21 +128,21 @@ async def test_facilitator_mute_silences_a_member_even_a_tampered_one(
     _room, fac, pages, ids = await facilitated_room(server, people, ("Ann", "Bob"))
     ann, bob, ann_id = pages["Ann"], pages["Bob"], ids["Ann"]
     await mic_on(ann)
-    await wait_for(lambda: heard(fac, ann_id), "Ann to be heard by the facilitator")
+    await eventually(lambda: heard(fac, ann_id), "Ann to be heard by the facilitator")
 
     await fac.locator(f'#people-list li[data-participant-id="{ann_id}"] .mute').click()
-    await wait_for(lambda: you_are(ann, "muted_by_facilitator"), "Ann to learn she was muted")
+    await eventually(lambda: you_are(ann, "muted_by_facilitator"), "Ann to learn she was muted")
     assert await ann.evaluate("() => window.hearth.mesh.localAudioTrack().enabled") is False
     await ann.locator("#toggle-mic").click()  # she tries to unmute: it stays off, and says why
     await expect(ann.locator("#mic-reason")).to_be_visible()
     assert await you(ann, "audio") is False
     assert await ann.evaluate("() => window.hearth.mesh.localAudioTrack().enabled") is False
-    await wait_for(lambda: silent(fac, ann_id), "Ann's audio level to fall to about 0")
+    await eventually(lambda: silent(fac, ann_id), "Ann's audio level to fall to about 0")
 
     # A tampered client switches its track back on from script: the audio arrives again, but
     # every other page keeps it muted.
     await ann.evaluate("() => { window.hearth.mesh.localAudioTrack().enabled = true; }")
-    await wait_for(lambda: heard(fac, ann_id), "the tampered audio to arrive")
+    await eventually(lambda: heard(fac, ann_id), "the tampered audio to arrive")
     assert await playback_muted(fac, ann_id)
     assert await playback_muted(bob, ann_id)
 
@@ -160,7 +160,7 @@ async def test_circle_mode_goes_around_and_only_the_holder_is_heard(
     for page in (fac, ann, bob):
         await expect(page.locator("#floor-banner")).to_contain_text("Ann")
     await mic_on(ann)
-    await wait_for(lambda: heard(fac, ids["Ann"]), "the holder to be heard")
+    await eventually(lambda: heard(fac, ids["Ann"]), "the holder to be heard")
     assert not await playback_muted(fac, ids["Ann"])
     await bob.locator("#toggle-mic").click()  # not his turn
     await expect(bob.locator("#mic-reason")).to_be_visible()
@@ -175,9 +175,9 @@ async def test_circle_mode_goes_around_and_only_the_holder_is_heard(
     async def ann_muted_everywhere() -> bool:
         return await playback_muted(fac, ids["Ann"]) and await playback_muted(bob, ids["Ann"])
 
-    await wait_for(ann_muted_everywhere, "Ann's playback to be muted once the floor moved on")
+    await eventually(ann_muted_everywhere, "Ann's playback to be muted once the floor moved on")
     await mic_on(bob)
-    await wait_for(lambda: heard(fac, ids["Bob"]), "Bob to be heard with the floor")
+    await eventually(lambda: heard(fac, ids["Bob"]), "Bob to be heard with the floor")
     assert not await playback_muted(fac, ids["Bob"])
     await bob.locator("#pass-button").click()  # the round is complete
     await expect(fac.locator("#floor-banner")).not_to_contain_text("Bob")
@@ -199,7 +199,7 @@ async def test_a_dropped_member_comes_back_by_itself(
         order = await fac.evaluate("() => window.hearth.client.state.floor.queue")
         return bool(order == [ids["Bob"], ann_id])
 
-    await wait_for(queue_kept, "both hands in the queue, Bob first")
+    await eventually(queue_kept, "both hands in the queue, Bob first")
     await frames_rising(fac, [ann_id])
 
     proxy.cut(3.0)  # every socket through the proxy drops, and it refuses new ones for 3 s
@@ -209,7 +209,7 @@ async def test_a_dropped_member_comes_back_by_itself(
     )
     await expect(ann.locator("#connection-status")).to_be_hidden(timeout=30_000)
     assert await ann.evaluate("() => window.hearth.client.state.you.id") == ann_id
-    await wait_for(queue_kept, "Ann's place in the queue kept")
+    await eventually(queue_kept, "Ann's place in the queue kept")
     await frames_rising(fac, [ann_id])
     await frames_rising(ann, [ids["Fran"], ids["Bob"]])
 

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +37,6 @@ from tests.server.conftest import SECRET, TIMEOUT, Client, Room, token_of
 REPO = Path(__file__).resolve().parents[2]
 NODE_STARTUP_TIMEOUT = 20.0  # a cold Python start on a busy 2-core machine
 STOP_TIMEOUT = 10.0
-
-T = TypeVar("T")
 
 
 class NodeProcess:
@@ -183,18 +181,3 @@ def redis_keys(redis_server: RedisServer) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
-
-
-async def eventually(check: Callable[[], Awaitable[T | None] | T | None], timeout: float = TIMEOUT,
-                     what: str = "the condition") -> T:
-    """Poll ``check`` until it returns something truthy (returned), for at most ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result  # type: ignore[return-value]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.05)

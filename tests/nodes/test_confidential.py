@@ -15,7 +15,8 @@ import pytest
 import redis
 
 from tests.conftest import RedisServer, started_redis
-from tests.nodes.conftest import REPO, StartNode, eventually
+from tests.nodes.conftest import REPO, StartNode
+from tests.polling import eventually
 from tests.server.conftest import SECRET, TIMEOUT
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]

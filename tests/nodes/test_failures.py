@@ -11,8 +11,9 @@ import pytest
 import redis
 
 from tests.conftest import RedisServer
-from tests.nodes.conftest import NodeProcess, PersistentRedis, StartNode, eventually
-from tests.nodes.test_two_nodes import about, admitted
+from tests.nodes.conftest import NodeProcess, PersistentRedis, StartNode
+from tests.nodes.session_helpers import about, admitted
+from tests.polling import eventually
 from tests.server.conftest import TIMEOUT, Client
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]

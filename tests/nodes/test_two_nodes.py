@@ -15,21 +15,15 @@ import pytest
 import redis
 
 from tests.conftest import RedisServer
-from tests.nodes.conftest import NodeProcess, StartNode, eventually
+from tests.nodes.conftest import NodeProcess, StartNode
+from tests.nodes.session_helpers import about, admitted
+from tests.polling import eventually
 from tests.server.conftest import UNNUMBERED, Client
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 # Enough for the floor storm below; the limiter is not what these tests look at.
 FAST = {"HEARTH_RATE_PER_SECOND": "1000", "HEARTH_RATE_BURST": "1000", "HEARTH_OUTBOX_SIZE": "4096"}
-
-
-def about(pid: str, **fields: Any) -> Any:
-    def match(message: dict[str, Any]) -> bool:
-        person = message.get("participant", {})
-        return person.get("id") == pid and all(person.get(k) == v for k, v in fields.items())
-
-    return match
 
 
 def numbered(client: Client) -> list[tuple[int, str]]:
@@ -43,20 +37,6 @@ async def two_nodes(
 ) -> tuple[NodeProcess, NodeProcess]:
     a, b = await asyncio.gather(start_node(redis_server.url, **env), start_node(redis_server.url, **env))
     return a, b
-
-
-async def admitted(node: NodeProcess, facilitator: Client, token: str, name: str) -> Client:
-    """Join on ``node``, wait in the lobby, and get let in by ``facilitator`` (on any node)."""
-    client = await node.connect()
-    assert await client.join(token, name) == {"type": "lobby", "state": "waiting_for_admission"}
-    change = await facilitator.recv_until(
-        "lobby_changed", lambda m: name in [w["name"] for w in m["waiting"]]
-    )
-    target = next(w["id"] for w in change["waiting"] if w["name"] == name)
-    await facilitator.ok({"type": "admit", "target": target})
-    welcome = await client.wait_welcome()
-    assert welcome["you"]["id"] == target and welcome["you"]["role"] == "member"
-    return client
 
 
 async def test_every_feature_works_with_participants_on_both_nodes(

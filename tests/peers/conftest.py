@@ -20,8 +20,9 @@ import aioice.ice
 import av
 import pytest
 
-from server.peers import HearthPeer, LocalMedia, until
+from server.peers import HearthPeer, LocalMedia
 from tests.e2e.conftest import browser, people  # noqa: F401  (fixtures for the browser tests)
+from tests.polling import eventually
 from tests.server.conftest import Room, Running, start_server  # noqa: F401
 from tests.turn import TurnServer
 
@@ -74,16 +75,16 @@ async def silent_host(peers: MakePeer, server: Running, room: Room) -> HearthPee
 
 async def frames_rising(peer: HearthPeer, remote_ids: list[str], timeout: float = MEDIA_TIMEOUT) -> None:
     """Video from every one of ``remote_ids`` arrives at ``peer`` and keeps coming."""
-    await until(
+    await eventually(
         lambda: all(peer.stats().get(r) and peer.stats()[r].frames > 0 for r in remote_ids),
-        timeout,
         f"{peer.name}: first video frames",
+        timeout=timeout,
     )
     first = {r: peer.stats()[r].frames for r in remote_ids}
-    await until(
+    await eventually(
         lambda: all(peer.stats()[r].frames > first[r] + 5 for r in remote_ids),
-        timeout,
         f"{peer.name}: video frames to keep coming",
+        timeout=timeout,
     )
 
 

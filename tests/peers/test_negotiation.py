@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from server.peers import LocalMedia, until
+from server.peers import LocalMedia
 from server.peers import negotiation as negotiation_module
 from server.peers.mesh import Mesh
 from server.peers.receive import Receiver
 from tests.peers.conftest import SMALL
+from tests.polling import eventually
 
 POLITE, IMPOLITE = "p0000000000000001", "p0000000000000002"  # the id that sorts first is polite
 
@@ -45,8 +46,10 @@ class Switchboard:
     async def both_ways(self) -> None:
         """Video flows both ways, and keeps flowing."""
         start = {(a, b): self.frames(a, b) for a, b in ((POLITE, IMPOLITE), (IMPOLITE, POLITE))}
-        await until(
-            lambda: all(self.frames(a, b) > n + 5 for (a, b), n in start.items()), 20, "video both ways"
+        await eventually(
+            lambda: all(self.frames(a, b) > n + 5 for (a, b), n in start.items()),
+            "video both ways",
+            timeout=20,
         )
 
     async def close(self) -> None:
@@ -98,7 +101,7 @@ async def test_a_new_connection_from_one_side_replaces_the_other_sides(board: Sw
 
     fresh = polite.create_link(IMPOLITE, None, spontaneous=True)  # what a stuck connection does
 
-    await until(lambda: impolite.links[POLITE] is not old, 5, "the other side to start over")
+    await eventually(lambda: impolite.links[POLITE] is not old, "the other side to start over", timeout=5)
     assert impolite.links[POLITE].remote_tag == fresh.tag
     await board.both_ways()
     assert fresh.pc.connectionState == "connected"

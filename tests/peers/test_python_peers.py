@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.peers import HearthPeer, LocalMedia, until
+from server.peers import HearthPeer, LocalMedia
 from tests.peers.conftest import (
     MEDIA_TIMEOUT,
     TURN_SECRET,
@@ -18,6 +18,7 @@ from tests.peers.conftest import (
     level,
     silent_host,
 )
+from tests.polling import eventually
 from tests.server.conftest import StartServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,10 +51,10 @@ async def test_three_python_peers_receive_each_others_video_and_audio(
     for peer in group:
         for other in group:
             if other is not peer:
-                await until(
+                await eventually(
                     lambda p=peer, o=other: level(p, o.id) > HEARD,
-                    MEDIA_TIMEOUT,
                     f"{peer.name} to hear {other.name}",
+                    timeout=MEDIA_TIMEOUT,
                 )
     fran = group[0]
     assert all(pair is not None and pair == ("host", "host") for pair in fran.selected_pair_types().values())
@@ -63,17 +64,19 @@ async def test_three_python_peers_receive_each_others_video_and_audio(
 async def test_a_muted_peer_is_heard_as_silence(start_server: StartServer, peers: MakePeer) -> None:
     fran, ana, ben = await three_in_a_room(start_server, peers)
     for peer, other in ((fran, ben), (ana, ben), (fran, ana)):
-        await until(
-            lambda p=peer, o=other: level(p, o.id) > HEARD, MEDIA_TIMEOUT, f"{peer.name} to hear {other.name}"
+        await eventually(
+            lambda p=peer, o=other: level(p, o.id) > HEARD,
+            f"{peer.name} to hear {other.name}",
+            timeout=MEDIA_TIMEOUT,
         )
 
     await fran.request({"type": "mute", "target": ben.id})
 
-    await until(lambda: not ben.media.microphone, 5, "Ben's client to obey the mute")
-    await until(
+    await eventually(lambda: not ben.media.microphone, "Ben's client to obey the mute", timeout=5)
+    await eventually(
         lambda: level(fran, ben.id) < SILENT and level(ana, ben.id) < SILENT,
-        MEDIA_TIMEOUT,
         "Ben to be silent at Fran and Ana",
+        timeout=MEDIA_TIMEOUT,
     )
     assert ana.audible()[ben.id] is False and fran.audible()[ben.id] is False
     assert level(fran, ana.id) > HEARD, "Ana is still heard"
@@ -91,7 +94,9 @@ async def test_a_peer_can_send_a_media_file(
         await peer.join()
 
     await frames_rising(fran, [ana.id])
-    await until(lambda: level(fran, ana.id) > HEARD, MEDIA_TIMEOUT, "Fran to hear the file's tone")
+    await eventually(
+        lambda: level(fran, ana.id) > HEARD, "Fran to hear the file's tone", timeout=MEDIA_TIMEOUT
+    )
     assert fran.stats()[ana.id].frame_width == 176
     await frames_rising(ana, [fran.id])
 

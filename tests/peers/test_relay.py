@@ -32,11 +32,12 @@ from aiortc.sdp import candidate_from_sdp
 from playwright.async_api import Page
 
 import server.welcome as welcome_module
-from server.peers import HearthPeer, until
+from server.peers import HearthPeer
 from server.tokens import turn_credentials
 from tests.e2e.conftest import People, join_through_screens, room_url, wait_in_room
 from tests.e2e.conftest import frames_rising as browser_frames_rising
 from tests.peers.conftest import frames_rising, invite
+from tests.polling import eventually
 from tests.server.conftest import Running, StartServer
 from tests.turn import TurnServer, rest_credential, turn_server
 
@@ -170,10 +171,10 @@ async def test_two_python_peers_meet_through_turn_only(
 
     await frames_rising(fran, [ana.id])
     await frames_rising(ana, [fran.id])
-    await until(
+    await eventually(
         lambda: fran.stats()[ana.id].audio_frames > 10 and ana.stats()[fran.id].audio_frames > 10,
-        10,
         "audio both ways",
+        timeout=10,
     )
 
     assert fran.selected_pair_types()[ana.id] == ("relay", "relay")

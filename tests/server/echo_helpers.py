@@ -167,15 +167,6 @@ async def offer_check(http: httpx.AsyncClient, token: str, *, video: bool = True
     return checker, response
 
 
-async def wait_until(predicate: Any, what: str, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 # coturn on loopback (TESTING.md), for the relayed path: the shared one of tests/turn.py.
 
 Turn = TurnServer

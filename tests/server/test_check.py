@@ -18,6 +18,7 @@ import pytest
 from rooms.model import Role
 from server import tokens
 from server.echo import EchoChecks
+from tests.polling import eventually
 from tests.server.conftest import SECRET, Running, StartServer, make_settings
 from tests.server.echo_helpers import (
     HEIGHT,
@@ -27,7 +28,6 @@ from tests.server.echo_helpers import (
     coturn,
     loopback_ice,
     offer_check,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("loopback_ice")]
@@ -54,7 +54,7 @@ async def test_the_check_echoes_camera_and_microphone_back(server: Running) -> N
         assert answer["type"] == "answer" and answer["expires_in"] == 30.0
         assert "a=candidate:" in answer["sdp"] and " 127.0.0.1 " in answer["sdp"]  # not trickled
         assert response.headers["cache-control"] == "no-store"
-        await wait_until(lambda: checker.frames["video"] >= 30 and checker.frames["audio"] >= 50,
+        await eventually(lambda: checker.frames["video"] >= 30 and checker.frames["audio"] >= 50,
                          "echoed video and audio frames")
         assert checker.sizes == {(WIDTH, HEIGHT)}  # our own frames, at our own size
         assert checker.pc.connectionState == "connected"
@@ -62,7 +62,7 @@ async def test_the_check_echoes_camera_and_microphone_back(server: Running) -> N
     finally:
         await checker.close()
     # The browser closing its side ends the check on the server (DTLS close).
-    await wait_until(lambda: checks(server).active == 0, "the server to end the closed check")
+    await eventually(lambda: checks(server).active == 0, "the server to end the closed check")
 
 
 async def test_the_server_peer_uses_no_stun_server_without_turn(server: Running) -> None:
@@ -138,7 +138,7 @@ async def test_a_fifth_concurrent_check_is_refused_until_one_ends(start_server: 
     async with server.http() as http:
         async with checks_open(http, room.member, server.settings.check_max) as running:
             assert server.settings.check_max == 4 and checks(server).active == 4
-            await wait_until(lambda: all(c.frames["video"] > 0 for c in running), "every check to echo")
+            await eventually(lambda: all(c.frames["video"] > 0 for c in running), "every check to echo")
             # The config step does not take a slot: it still answers.
             config = await http.post("/api/check/config", json={"token": room.member})
             assert config.status_code == 200
@@ -162,7 +162,7 @@ async def test_a_fifth_concurrent_check_is_refused_until_one_ends(start_server: 
             newcomer, accepted = await offer_check(http, room.member, audio=False)
             try:
                 assert accepted.status_code == 200, accepted.text
-                await wait_until(lambda: newcomer.frames["video"] > 0, "the new check to echo")
+                await eventually(lambda: newcomer.frames["video"] > 0, "the new check to echo")
             finally:
                 await newcomer.close()
 
@@ -179,12 +179,13 @@ async def test_limits_come_from_settings_and_a_check_ends_after_check_seconds(
             _, refused = await offer_check(http, room.member, audio=False)
             assert refused.status_code == 429
             assert refused.headers["retry-after"] in ("1", "2")
-            await wait_until(lambda: first.frames["video"] > 0, "the echo")
+            await eventually(lambda: first.frames["video"] > 0, "the echo")
             started = time.monotonic()
-            await wait_until(lambda: checks(server).active == 0, "the check to time out", timeout=5)
+            await eventually(lambda: checks(server).active == 0, "the check to time out", timeout=5)
             assert time.monotonic() - started < 2.5
             # The server closed its peer: the browser's side sees the connection end.
-            await wait_until(lambda: first.pc.connectionState == "closed", "the browser side to close", 5)
+            closed = "the browser side to close"
+            await eventually(lambda: first.pc.connectionState == "closed", closed, timeout=5)
         finally:
             await first.close()
         third, accepted = await offer_check(http, room.member, audio=False)
@@ -246,9 +247,9 @@ async def test_logs_never_carry_sdp_or_tokens(server: Running) -> None:
         async with server.http() as http:
             checker, response = await offer_check(http, room.member, audio=False)
             assert response.status_code == 200
-            await wait_until(lambda: checker.frames["video"] > 0, "the echo")
+            await eventually(lambda: checker.frames["video"] > 0, "the echo")
             await checker.close()
-        await wait_until(lambda: checks(server).active == 0, "the check to end")
+        await eventually(lambda: checks(server).active == 0, "the check to end")
     finally:
         logger.removeHandler(handler)
     text = stream.getvalue()
@@ -268,11 +269,11 @@ async def test_the_check_works_through_turn_in_relay_mode(start_server: StartSer
         assert response.status_code == 200, response.text
         candidates = [ln for ln in response.json()["sdp"].splitlines() if ln.startswith("a=candidate:")]
         assert candidates and all(" typ relay" in ln for ln in candidates)
-        await wait_until(lambda: checker.frames["video"] >= 10 and checker.frames["audio"] >= 10,
+        await eventually(lambda: checker.frames["video"] >= 10 and checker.frames["audio"] >= 10,
                          "echoed frames through TURN", timeout=20)
     finally:
         await checker.close()
-    await wait_until(lambda: checks(server).active == 0, "the server to end the closed check")
+    await eventually(lambda: checks(server).active == 0, "the server to end the closed check")
 
 
 async def test_shutdown_closes_running_checks(start_server: StartServer) -> None:

@@ -15,8 +15,9 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from server.echo import EchoChecks, candidate_allowed, check_offer, reachable_address
+from tests.polling import eventually
 from tests.server.conftest import Running, StartServer
-from tests.server.echo_helpers import GradientTrack, checks_open, loopback_ice, offer_check, wait_until
+from tests.server.echo_helpers import GradientTrack, checks_open, loopback_ice, offer_check
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("loopback_ice")]
 __all__ = ["loopback_ice"]  # a fixture used here by name
@@ -140,7 +141,8 @@ async def test_no_stun_is_sent_to_loopback_private_or_mdns_candidates(
         async with relaxed.http() as http:
             response = await http.post("/api/check", json={"token": room.member, "sdp": sdp, "type": "offer"})
         assert response.status_code == 200, response.text
-        await wait_until(lambda: heard.requests > 0, "a STUN binding request to the loopback candidate", 10)
+        what = "a STUN binding request to the loopback candidate"
+        await eventually(lambda: heard.requests > 0, what, timeout=10)
     finally:
         await pc.close()
 

@@ -34,7 +34,13 @@ from rooms.model import FloorMode, LobbyState, RoomState, Seat, SessionState
 from rooms.permissions import Capability
 
 __all__ = [
-    "CommandError", "apply", "authorize", "floor_view", "lobby_state", "next_deadline", "speaking_view"
+    "CommandError",
+    "apply",
+    "authorize",
+    "floor_view",
+    "lobby_state",
+    "next_deadline",
+    "speaking_view",
 ]
 
 
@@ -201,7 +207,8 @@ def waiting_view(state: RoomState) -> list[dict[str, str]]:
     """The lobby as facilitators see it; ``reason: "after_ban"`` marks people who wait only
     because someone was banned this session (they came with a shared link)."""
     return [
-        {"id": s.id, "name": s.person.name, "reason": "after_ban"} if s.held_after_ban
+        {"id": s.id, "name": s.person.name, "reason": "after_ban"}
+        if s.held_after_ban
         else {"id": s.id, "name": s.person.name}
         for s in state.waiting()
     ]
@@ -232,4 +239,3 @@ def next_deadline(
         elif lobby_wait_seconds is not None and not seat.admitted:
             deadlines.append(seat.joined_at + lobby_wait_seconds)
     return min(deadlines) if deadlines else None
-

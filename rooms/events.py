@@ -112,5 +112,3 @@ class Delivery(msgspec.Struct, frozen=True):
     event: Event
     to: tuple[str, ...] | None = None
     close: int | None = None
-
-

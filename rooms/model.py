@@ -397,9 +397,7 @@ class RoomState(msgspec.Struct, kw_only=True):
 
     def admitter_present(self) -> bool:
         """Someone who may let people in is here (what the lobby tells those waiting)."""
-        return any(
-            s.admitted and s.can(Capability.ADMIT) and s.person.connected for s in self.seats.values()
-        )
+        return any(s.admitted and s.can(Capability.ADMIT) and s.person.connected for s in self.seats.values())
 
     def hand_queue(self) -> list[str]:
         raised = [s.person for s in self.seats.values() if s.admitted and s.person.hand is not None]

@@ -47,8 +47,12 @@ def build_backends(settings: Settings, node_id: str) -> Backends:
         from rooms.backends.sqlite_directory import SqliteDirectory
 
         bus = MemoryBus()
-        return Backends(SqliteDirectory(settings.sqlite_path()), MemoryLiveStore(bus), bus,
-                        MemoryPresence(node_id, alive_ttl=3 * settings.upkeep_seconds))
+        return Backends(
+            SqliteDirectory(settings.sqlite_path()),
+            MemoryLiveStore(bus),
+            bus,
+            MemoryPresence(node_id, alive_ttl=3 * settings.upkeep_seconds),
+        )
     from rooms.backends.redis_bus import RedisBus
     from rooms.backends.redis_common import client_from_url
     from rooms.backends.redis_directory import RedisDirectory

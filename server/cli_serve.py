@@ -58,8 +58,11 @@ def _check_live_store(settings: Settings) -> None:
     )
     if settings.live_store_persistence != "warn":
         raise ConfigError(f"{problem}; or set HEARTH_LIVE_STORE_PERSISTENCE=warn to run anyway")
-    print(f"hearth: WARNING: {problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
-          file=sys.stderr, flush=True)
+    print(
+        f"hearth: WARNING: {problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def uvicorn_config(settings: Settings, app: Starlette) -> uvicorn.Config:

@@ -51,9 +51,29 @@ SNAPSHOT = "snapshot"
 
 class Connection:
     __slots__ = (
-        "_drain", "_eager", "_on_stop", "admitted", "closing", "conn_id", "outbox", "outbox_bytes",
-        "outbox_max_bytes", "outbox_size", "pid", "rate", "reader", "receive", "requests", "room_id",
-        "send", "seq", "settings", "snapshot_charged", "snapshot_pending", "stopped", "views",
+        "_drain",
+        "_eager",
+        "_on_stop",
+        "admitted",
+        "closing",
+        "conn_id",
+        "outbox",
+        "outbox_bytes",
+        "outbox_max_bytes",
+        "outbox_size",
+        "pid",
+        "rate",
+        "reader",
+        "receive",
+        "requests",
+        "room_id",
+        "send",
+        "seq",
+        "settings",
+        "snapshot_charged",
+        "snapshot_pending",
+        "stopped",
+        "views",
     )
 
     def __init__(
@@ -308,4 +328,3 @@ class Connection:
                 self.send({"type": "websocket.close", "code": code, "reason": ""}),
                 self.settings.slow_close_seconds,
             )
-

@@ -227,8 +227,10 @@ class EchoChecks:
         if len(self._issued) > 10_000:  # forget links with no recent hand-out
             self._issued = {k: v for k, v in self._issued.items() if v and v[-1] > since}
         link = self._issued.setdefault(key, deque())
-        for stamps, limit in ((link, self.settings.check_turn_per_link),
-                              (self._issued_node, self.settings.check_turn_per_node)):
+        for stamps, limit in (
+            (link, self.settings.check_turn_per_link),
+            (self._issued_node, self.settings.check_turn_per_node),
+        ):
             if len(stamps) >= limit:
                 raise CheckRateLimited(max(1, math.ceil(stamps[0] + RATE_WINDOW - now)))
         link.append(now)

@@ -68,8 +68,9 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
     except StoreUnavailable:
         raise _unavailable(msg.id) from None
     if not claims.current_for(config):
-        raise JoinRefused(ErrorCode.UNAUTHORIZED, "this invite link was replaced by a newer one", msg.id,
-                          Close.UNAUTHORIZED)
+        raise JoinRefused(
+            ErrorCode.UNAUTHORIZED, "this invite link was replaced by a newer one", msg.id, Close.UNAUTHORIZED
+        )
     raw_name = msg.name if msg.name is not None else (claims.name or "")
     try:
         name = protocol.printable_name(raw_name, settings.max_name_chars)
@@ -77,9 +78,12 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         raise JoinRefused(exc.code, exc.message, msg.id, None) from None
     posed = None if can(claims.role, Capability.ROLE_LIKE_NAME) else text_rules.imitates_role(name)
     if posed is not None:  # only those who speak for the room may look like they do
-        raise JoinRefused(ErrorCode.BAD_MESSAGE,
-                          f"please choose another name: names like \"{posed}\" are kept "
-                          "for the people who hold that role", msg.id, None)
+        raise JoinRefused(
+            ErrorCode.BAD_MESSAGE,
+            f'please choose another name: names like "{posed}" are kept for the people who hold that role',
+            msg.id,
+            None,
+        )
     pid = participant_id(settings.secret, claims.room, claims.sub)
     command = c.Join(
         actor=pid,
@@ -93,8 +97,10 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         lobby_max=settings.lobby_max,
     )
     await _seat(conn, node, claims.room, pid, command, msg.id)
-    log.info("joined", extra={"conn": conn.conn_id, "room": claims.room, "participant": pid,
-                              "role": str(claims.role)})
+    log.info(
+        "joined",
+        extra={"conn": conn.conn_id, "room": claims.room, "participant": pid, "role": str(claims.role)},
+    )
 
 
 async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bool:
@@ -121,8 +127,9 @@ async def _try_resume(conn: Connection, node: Node, msg: protocol.JoinMsg) -> bo
     return True
 
 
-async def _seat(conn: Connection, node: Node, room: str, pid: str, command: c.Command,
-                ref: protocol.Id | None) -> None:
+async def _seat(
+    conn: Connection, node: Node, room: str, pid: str, command: c.Command, ref: protocol.Id | None
+) -> None:
     """Run the join or resume; the connection takes the seat only once it was accepted.
 
     Before the command, the connection is only *pending* on this node (it hears the room, and

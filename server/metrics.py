@@ -8,9 +8,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 CONNECTIONS = Gauge("hearth_connections", "Open websocket connections on this node", registry=REGISTRY)
 ROOMS = Gauge("hearth_rooms", "Rooms with at least one connection on this node", registry=REGISTRY)
-MESSAGES_IN = Counter(
-    "hearth_messages_in", "Client messages received, by type", ["type"], registry=REGISTRY
-)
+MESSAGES_IN = Counter("hearth_messages_in", "Client messages received, by type", ["type"], registry=REGISTRY)
 MESSAGES_OUT = Counter(
     "hearth_messages_out", "Frames queued to clients, by type", ["type"], registry=REGISTRY
 )

@@ -13,8 +13,11 @@ from server.http_common import node_of
 async def home(request: Request) -> Response:
     node = node_of(request)
     templates = request.app.state.templates
-    context = {"organizer_key_required": node.settings.organizer_key is not None,
-               "default_agreement": DEFAULT_AGREEMENT, "limits": node.settings.limits()}
+    context = {
+        "organizer_key_required": node.settings.organizer_key is not None,
+        "default_agreement": DEFAULT_AGREEMENT,
+        "limits": node.settings.limits(),
+    }
     return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
 
 

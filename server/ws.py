@@ -209,4 +209,3 @@ def _error(conn: Connection, code: ErrorCode, message: str, ref: protocol.Id | N
 def _refuse(conn: Connection, code: ErrorCode, message: str, ref: protocol.Id | None, close: Close) -> None:
     _error(conn, code, message, ref)
     conn.close_soon(close)
-

@@ -47,8 +47,16 @@ class RedisServer:
         assert self._process is None, "already running"
         with (self.directory / "redis.log").open("ab") as log:
             self._process = subprocess.Popen(
-                [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", *self.PERSISTENCE,
-                 "--dir", str(self.directory)],
+                [
+                    self.executable,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    *self.PERSISTENCE,
+                    "--dir",
+                    str(self.directory),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

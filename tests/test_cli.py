@@ -141,14 +141,24 @@ def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_room_commands_work_on_a_redis_store(tmp_path: Path, redis_server: RedisServer) -> None:
-    created = hearth(tmp_path / "data", "rooms", "create", "Shared", "--store", redis_server.url,
-                     HEARTH_SECRET=SECRET)
+    created = hearth(
+        tmp_path / "data", "rooms", "create", "Shared", "--store", redis_server.url, HEARTH_SECRET=SECRET
+    )
     assert created.returncode == 0, created.stderr
     room_id = created.stdout.split()[1].rstrip(":")
     listed = hearth(tmp_path / "other", "rooms", "list", "--store", redis_server.url, HEARTH_SECRET=SECRET)
     assert f"{room_id}\tShared" in listed.stdout
-    token = hearth(tmp_path / "other", "token", "--room", room_id, "--role", "member", "--store",
-                   redis_server.url, HEARTH_SECRET=SECRET)
+    token = hearth(
+        tmp_path / "other",
+        "token",
+        "--room",
+        room_id,
+        "--role",
+        "member",
+        "--store",
+        redis_server.url,
+        HEARTH_SECRET=SECRET,
+    )
     assert verify_invite(SECRET, token.stdout.strip()).room == room_id
 
 

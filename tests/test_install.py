@@ -64,9 +64,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (wheel,) = wheels.glob("hearth-*.whl")
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
-    purelib = Path(
-        sysconfig.get_path("purelib", vars={"base": str(env_dir), "platbase": str(env_dir)})
-    )
+    purelib = Path(sysconfig.get_path("purelib", vars={"base": str(env_dir), "platbase": str(env_dir)}))
     (purelib / "test-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",

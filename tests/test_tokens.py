@@ -248,13 +248,16 @@ def test_facilitator_links_carry_their_own_version() -> None:
     """``fv`` is the room's facilitator version; a facilitator token without it (minted before
     facilitator links could be rotated) counts as version 1. Member tokens never carry it."""
     room = RoomConfig(id="r1", title="Tuesdays", invite_version=4, facilitator_version=2)
-    current = mint_invite(SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR,
-                          facilitator_version=2, now=NOW)
-    older = mint_invite(SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR,
-                        facilitator_version=1, now=NOW)
+    current = mint_invite(
+        SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR, facilitator_version=2, now=NOW
+    )
+    older = mint_invite(
+        SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR, facilitator_version=1, now=NOW
+    )
     unversioned = mint_invite(SECRET, room="r1", role=Role.FACILITATOR, version=4, ttl_seconds=HOUR, now=NOW)
-    member = mint_invite(SECRET, room="r1", role=Role.MEMBER, version=4, ttl_seconds=HOUR,
-                         facilitator_version=2, now=NOW)
+    member = mint_invite(
+        SECRET, room="r1", role=Role.MEMBER, version=4, ttl_seconds=HOUR, facilitator_version=2, now=NOW
+    )
     assert jwt.decode(current, SECRET, algorithms=["HS256"], options={"verify_exp": False})["fv"] == 2
     assert "fv" not in jwt.decode(member, SECRET, algorithms=["HS256"], options={"verify_exp": False})
     assert verify_invite(SECRET, current, now=NOW).current_for(room)

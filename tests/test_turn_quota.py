@@ -120,8 +120,9 @@ async def test_participants_and_check_links_each_get_one_quota(
 
         # One link asks for check credentials several times: they all share one TURN user.
         async with server.http() as http:
-            configs = [(await http.post("/api/check/config", json={"token": room.member})).json()
-                       for _ in range(3)]
+            configs = [
+                (await http.post("/api/check/config", json={"token": room.member})).json() for _ in range(3)
+            ]
             facilitator = (await http.post("/api/check/config", json={"token": room.facilitator})).json()
         checks = [credential(c["ice_servers"][0]) for c in configs]
         link_users = {username.split(":", 1)[1] for username, _ in checks}

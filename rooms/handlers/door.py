@@ -105,7 +105,12 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
     _check_room(state, cmd, straight_in)
     person = Participant(id=cmd.actor, name=cmd.name, role=cmd.role)
     state.seats[cmd.actor] = Seat(
-        person=person, admitted=False, joined_at=ctx.now, sub=cmd.sub, device=cmd.device, conn=cmd.conn,
+        person=person,
+        admitted=False,
+        joined_at=ctx.now,
+        sub=cmd.sub,
+        device=cmd.device,
+        conn=cmd.conn,
         held_after_ban=held,
     )
     if straight_in:
@@ -119,8 +124,10 @@ def resume(state: RoomState, cmd: c.Resume, ctx: Context) -> None:
     if cmd.session_id != state.session_id:
         raise CommandError(ErrorCode.SESSION_ENDED, "that session has ended")
     seat = state.seats.get(cmd.actor)
-    late = seat is not None and seat.disconnected_at is not None and (
-        ctx.now > seat.disconnected_at + cmd.grace_seconds
+    late = (
+        seat is not None
+        and seat.disconnected_at is not None
+        and (ctx.now > seat.disconnected_at + cmd.grace_seconds)
     )  # the clock's Tick may not have run yet: the grace period decides, not the timer
     if seat is None or seat.resume_gen != cmd.gen or late:
         raise CommandError(ErrorCode.UNAUTHORIZED, "this resume token was already used or has expired")

@@ -38,8 +38,14 @@ def away(state: RoomState, cmd: c.Away, ctx: Context) -> None:
 def mute(state: RoomState, cmd: c.Mute, ctx: Context) -> None:
     unprotected_seat(state, cmd.target)
     if cmd.video:
-        update_person(state, cmd.target, audio=False, muted_by_facilitator=True, video=False,
-                video_muted_by_facilitator=True)
+        update_person(
+            state,
+            cmd.target,
+            audio=False,
+            muted_by_facilitator=True,
+            video=False,
+            video_muted_by_facilitator=True,
+        )
     else:
         update_person(state, cmd.target, audio=False, muted_by_facilitator=True)
 

@@ -113,8 +113,9 @@ async def test_delete_chat_by_the_ids_the_server_makes(world: World) -> None:
     service = await session(world)
     ids = [chat_message_id() for _ in range(3)]
     for message_id, (actor, private) in zip(ids, [("m1", False), ("m2", True), ("m1", False)], strict=True):
-        await service.execute(ROOM, c.Chat(actor=actor, text=message_id, message_id=message_id,
-                                           to_facilitators=private))
+        await service.execute(
+            ROOM, c.Chat(actor=actor, text=message_id, message_id=message_id, to_facilitators=private)
+        )
     state = await loaded(service)
     assert [m.id for m in state.chat] == [m.text for m in state.chat] == ids
     await service.execute(ROOM, c.DeleteChat(actor="f1", message_id=ids[1]))

@@ -39,6 +39,7 @@ async def check_stats(page: Page) -> dict[str, Any]:
 
 async def echo_seen(page: Page) -> None:
     """The echoed video plays in #check-video and keeps decoding."""
+
     async def decoding() -> bool:
         return int((await check_stats(page))["framesDecoded"]) > 0
 
@@ -133,8 +134,9 @@ async def test_a_check_beyond_the_limit_is_told_to_try_again(
 
 async def test_a_check_with_an_invalid_link_is_refused(server: Running, people: People) -> None:
     room = await server.create_room()
-    forged = tokens.mint_invite("someone-else-" + "q" * 30, room=room.id, role=Role.MEMBER, version=1,
-                                ttl_seconds=600)
+    forged = tokens.mint_invite(
+        "someone-else-" + "q" * 30, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=600
+    )
     page = await people.open(room_url(server.base_url, room.id, forged))
     await page.locator("#check-button").click()
     await expect(page.locator("#check-status")).to_have_text("This link is not valid")

@@ -37,7 +37,9 @@ async def test_only_the_floor_holder_sends_full_video_in_a_room_of_five(
     # Two more participants (plain websocket clients) make five: reduced for all but the holder.
     await server.joined(room.member, "Cleo")
     await server.joined(room.member, "Dev")
-    await eventually(lambda: limits_are({"Fran": 150_000, "Ann": 150_000, "Bob": 150_000}),
-                   "reduced video for everyone without the floor")
+    await eventually(
+        lambda: limits_are({"Fran": 150_000, "Ann": 150_000, "Bob": 150_000}),
+        "reduced video for everyone without the floor",
+    )
     await pages["Fran"].locator(f'#people-list li[data-participant-id="{ids["Ann"]}"] .give-floor').click()
     await eventually(lambda: limits_are({"Ann": None, "Bob": 150_000}), "full video for the holder only")

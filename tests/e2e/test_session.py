@@ -73,15 +73,17 @@ async def silent(page: Page, pid: str) -> bool:
 
 async def playback_muted(page: Page, pid: str) -> bool:
     """Every element that could play ``pid``'s audio on this page is muted (and there is one)."""
-    return bool(await page.evaluate(
-        """(pid) => {
+    return bool(
+        await page.evaluate(
+            """(pid) => {
             const els = [...document.querySelectorAll(
                 `video[data-participant-id="${pid}"], audio[data-participant-id="${pid}"],`
                 + ` [data-participant-id="${pid}"] video`)];
             return els.length > 0 && els.every((el) => el.muted);
         }""",
-        pid,
-    ))
+            pid,
+        )
+    )
 
 
 async def test_facilitator_and_two_members_see_each_other(start_server: StartServer, people: People) -> None:

@@ -87,8 +87,13 @@ class NodeProcess:
 
     async def connect(self) -> Client:
         ws = await connect(
-            self.ws_url, proxy=None, compression=None, open_timeout=TIMEOUT, close_timeout=2,
-            max_size=None, max_queue=None,  # read everything the server sends, as fast as it comes
+            self.ws_url,
+            proxy=None,
+            compression=None,
+            open_timeout=TIMEOUT,
+            close_timeout=2,
+            max_size=None,
+            max_queue=None,  # read everything the server sends, as fast as it comes
         )
         client = Client(ws)
         self.clients.append(client)
@@ -132,9 +137,24 @@ async def start_node(tmp_path: Path) -> AsyncIterator[StartNode]:
         environment.update({key: str(value) for key, value in env.items()})
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--store", redis_url, "--data-dir", str(data_dir)],
-                cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "server.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--store",
+                    redis_url,
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                cwd=REPO,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         node = NodeProcess(process, port, log_path)
         nodes.append(node)

@@ -102,7 +102,12 @@ def serve_refused(store: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {"HEARTH_SECRET": SECRET, "PATH": "/usr/bin:/bin", **env}
     return subprocess.run(
         [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--store", store],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=20, check=False,
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
     )
 
 

@@ -114,7 +114,8 @@ async def test_a_killed_node_s_member_resumes_on_the_other_and_an_absent_one_tim
     try:
         await eventually(
             lambda: not keys.exists(f"hearth:live:{room.id}", f"hearth:presence:{room.id}"),
-            timeout=10, what="the session's keys to go (the dead node's entries included)",
+            timeout=10,
+            what="the session's keys to go (the dead node's entries included)",
         )
     finally:
         keys.close()
@@ -184,6 +185,7 @@ async def test_redis_killed_and_restarted_mid_session(
     # The refused sockets can join now.
     assert (await newcomer.join(room.member, "Cy"))["type"] == "welcome"
     assert (await stranger.join(quiet.facilitator, "Gil"))["type"] == "welcome"
+
     # The seat of the socket lost during the outage is not kept as connected (a ghost). Frames
     # published while a node's bus was still away reach its clients only as the snapshot.
     async def dan_disconnected() -> bool:
@@ -202,8 +204,13 @@ async def test_redis_killed_and_restarted_mid_session(
     connected = {p["id"]: p["connected"] for p in view["participants"]}
     assert connected == {fran.id: True, ana.id: True, ben.id: True, newcomer.id: True, dan.id: False}
     for client in everyone:
-        wrongly = [m for m in client.seen if m.get("type") == "participant_updated"
-                   and m["participant"]["id"] != dan.id and not m["participant"]["connected"]]
+        wrongly = [
+            m
+            for m in client.seen
+            if m.get("type") == "participant_updated"
+            and m["participant"]["id"] != dan.id
+            and not m["participant"]["connected"]
+        ]
         assert wrongly == []
     assert a.alive() and b.alive()
     for node in nodes:

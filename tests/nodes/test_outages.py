@@ -108,9 +108,11 @@ async def test_every_member_on_every_node_gets_every_event_across_redis_restarts
     room = await a.create_room(lobby=False)
     fran = await a.joined(room.facilitator, "Fran")
     # Members on every node; node C holds no facilitator.
-    people = {a: [fran, await a.joined(room.member, "Ann")],
-              b: [await b.joined(room.member, "Bea"), await b.joined(room.member, "Bo")],
-              c: [await c.joined(room.member, "Cy"), await c.joined(room.member, "Cam")]}
+    people = {
+        a: [fran, await a.joined(room.member, "Ann")],
+        b: [await b.joined(room.member, "Bea"), await b.joined(room.member, "Bo")],
+        c: [await c.joined(room.member, "Cy"), await c.joined(room.member, "Cam")],
+    }
     everyone = [client for clients in people.values() for client in clients]
     talkers = [people[node][0] for node in nodes]
     listeners = [clients[1] for clients in people.values()]  # they ask for snapshots meanwhile
@@ -136,8 +138,10 @@ async def test_every_member_on_every_node_gets_every_event_across_redis_restarts
                 await listener.send({"type": "sync"})
                 await asyncio.sleep(0.01)
 
-        await asyncio.gather(*(talk(sender, index) for index, sender in enumerate(talkers)),
-                             *(ask(listener) for listener in listeners))
+        await asyncio.gather(
+            *(talk(sender, index) for index, sender in enumerate(talkers)),
+            *(ask(listener) for listener in listeners),
+        )
         # Every client heard that frames may have been lost: a snapshot.
         for client in everyone:
             await client.recv_until("snapshot", timeout=15)

@@ -61,8 +61,12 @@ async def test_a_spent_resume_token_on_another_node_leaves_the_victim_alone(
     await asyncio.sleep(3.0)
     view = await fran.snapshot()
     assert {p["id"]: p["connected"] for p in view["participants"]} == {fran.id: True, ann.id: True}
-    gone = [m for m in fran.seen + ann.seen if m.get("type") in ("participant_updated", "participant_left")
-            and (m.get("participant", {}).get("id") == ann.id or m.get("id") == ann.id)]
+    gone = [
+        m
+        for m in fran.seen + ann.seen
+        if m.get("type") in ("participant_updated", "participant_left")
+        and (m.get("participant", {}).get("id") == ann.id or m.get("id") == ann.id)
+    ]
     assert [m for m in gone if m.get("type") == "participant_left" or not m["participant"]["connected"]] == []
     await ann.ok({"type": "chat", "text": "still here"})
     assert (await fran.recv_until("chat"))["message"]["text"] == "still here"

@@ -28,8 +28,9 @@ FAST = {"HEARTH_RATE_PER_SECOND": "1000", "HEARTH_RATE_BURST": "1000", "HEARTH_O
 
 def numbered(client: Client) -> list[tuple[int, str]]:
     """(seq, type) of every numbered frame this client received, in order."""
-    return [(m["seq"], m["type"]) for m in client.seen
-            if "seq" in m and m["type"] not in ("welcome", "snapshot")]
+    return [
+        (m["seq"], m["type"]) for m in client.seen if "seq" in m and m["type"] not in ("welcome", "snapshot")
+    ]
 
 
 async def two_nodes(
@@ -136,8 +137,10 @@ async def test_two_facilitators_on_two_nodes_storm_the_floor_and_everyone_agrees
     room = await a.create_room(lobby=False, floor_mode="queue")
     fran = await a.joined(room.facilitator, "Fran")
     gil = await b.joined(room.facilitator, "Gil")
-    members = [await node.joined(room.member, name) for node, name in
-               ((a, "Ana"), (b, "Ben"), (a, "Cal"), (b, "Dee"))]
+    members = [
+        await node.joined(room.member, name)
+        for node, name in ((a, "Ana"), (b, "Ben"), (a, "Cal"), (b, "Dee"))
+    ]
     everyone = [fran, gil, *members]
     # Everyone has seen every join: from here on all of them receive the same numbered frames.
     for client in everyone:
@@ -193,8 +196,11 @@ async def test_two_facilitators_on_two_nodes_storm_the_floor_and_everyone_agrees
 
     sequences = {}
     for client in everyone:
-        sequences[client.id] = [(m["seq"], m["type"]) for m in client.seen[marks[id(client)]:]
-                                if "seq" in m and m["type"] not in UNNUMBERED | {"snapshot", "welcome"}]
+        sequences[client.id] = [
+            (m["seq"], m["type"])
+            for m in client.seen[marks[id(client)] :]
+            if "seq" in m and m["type"] not in UNNUMBERED | {"snapshot", "welcome"}
+        ]
     first = sequences[fran.id]
     assert len(first) > 200  # the storm changed the floor many times
     seqs = [seq for seq, _ in first]
@@ -237,8 +243,11 @@ async def test_ending_a_session_leaves_no_keys_of_it_in_redis(
         assert await client.expect_close() == 4010
 
     def gone() -> bool:
-        return (not redis_keys.exists(live) and not redis_keys.exists(presence)
-                and not redis_keys.sismember("hearth:live-rooms", room.id))
+        return (
+            not redis_keys.exists(live)
+            and not redis_keys.exists(presence)
+            and not redis_keys.sismember("hearth:live-rooms", room.id)
+        )
 
     await eventually(gone, what="the session's keys to go")
     assert redis_keys.hexists("hearth:rooms", room.id) and redis_keys.hexists("hearth:rooms", other.id)

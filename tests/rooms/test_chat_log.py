@@ -197,8 +197,15 @@ def test_the_engine_keeps_the_chat_within_the_caps_and_anyone_can_still_post() -
     for n in range(30):
         chat = c.Chat(actor="m1", text=f"message {n}", message_id=f"m{n}", max_messages=10, max_bytes=100_000)
         room.do(chat)
-    room.do(c.Chat(actor=FAC, text="the facilitator can always post", message_id="mf", max_messages=10,
-                   max_bytes=100_000))
+    room.do(
+        c.Chat(
+            actor=FAC,
+            text="the facilitator can always post",
+            message_id="mf",
+            max_messages=10,
+            max_bytes=100_000,
+        )
+    )
     texts = [m.text for m in room.state.chat]
     assert len(texts) <= 10 and texts[-1] == "the facilitator can always post"
     assert room.state.chat.total == 31, "positions keep counting"

@@ -28,8 +28,9 @@ REFUSED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "text", "max_chars", "code", "message"), REFUSED,
-                         ids=[r[0] for r in REFUSED])
+@pytest.mark.parametrize(
+    ("case", "text", "max_chars", "code", "message"), REFUSED, ids=[r[0] for r in REFUSED]
+)
 def test_refused_chat(case: str, text: str, max_chars: int, code: str, message: str) -> None:
     room = live_room()
     for private in (False, True):

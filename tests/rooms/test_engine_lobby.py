@@ -39,7 +39,9 @@ def test_admission_stops_at_the_room_size() -> None:
     assert [d.event.participant.id for d in events(out, ParticipantJoined)] == ["w1"]
     assert [s.id for s in room.state.waiting()] == ["w3", "w4"]
     assert only(out, LobbyChanged).event.waiting == [
-        {"id": "w3", "name": "name-w3"}, {"id": "w4", "name": "name-w4"}]
+        {"id": "w3", "name": "name-w3"},
+        {"id": "w4", "name": "name-w4"},
+    ]
 
 
 def test_a_room_without_lobby_lets_in_only_as_many_as_fit() -> None:
@@ -48,8 +50,10 @@ def test_a_room_without_lobby_lets_in_only_as_many_as_fit() -> None:
     assert sorted(d.to for d in events(out, Admitted)) == [(FAC,), ("m1",), ("m2",)]
     assert [s.id for s in room.state.waiting()] == ["m3", "m4"]
     told = {d.to: d.event for d in events(out, Lobby)}
-    assert told == {("m3",): Lobby(state=LobbyState.WAITING_FOR_ADMISSION),
-                    ("m4",): Lobby(state=LobbyState.WAITING_FOR_ADMISSION)}
+    assert told == {
+        ("m3",): Lobby(state=LobbyState.WAITING_FOR_ADMISSION),
+        ("m4",): Lobby(state=LobbyState.WAITING_FOR_ADMISSION),
+    }
     room.refuse(join("late"), "room_full")  # straight in or not at all, as before
     room.do(c.Leave(actor="m1"))  # a place comes free: the next one waiting comes in
     assert room.seat("m3").admitted and not room.seat("m4").admitted
@@ -57,8 +61,9 @@ def test_a_room_without_lobby_lets_in_only_as_many_as_fit() -> None:
 
 def test_the_lobby_has_a_cap_of_its_own() -> None:
     room = live_room(1, lobby=True, waiting=2)
-    error = room.refuse(c.Join(actor="w3", name="w3", role=join("w3").role, agree=True, lobby_max=2),
-                        "lobby_full")
+    error = room.refuse(
+        c.Join(actor="w3", name="w3", role=join("w3").role, agree=True, lobby_max=2), "lobby_full"
+    )
     assert "waiting room is full" in error.message
     room.do(fjoin("f2"))  # facilitators never wait
     room.do(c.Leave(actor="w1"))

@@ -17,8 +17,11 @@ CHAT_KEPT = [
     ("newlines and tabs stay", "line one\n\tline two", "line one\n\tline two"),
     ("carriage returns become newlines", "a\r\nb\rc\u2028d", "a\nb\nc\nd"),
     ("right-to-left override removed", f"see {RLO}gnp.exe", "see gnp.exe"),
-    ("every bidi control removed", f"{LRI}a{PDI}{LRM}b{RLM}c{ALM}d\u202a\u202b\u202c\u202d\u2067\u2068",
-     "abcd"),
+    (
+        "every bidi control removed",
+        f"{LRI}a{PDI}{LRM}b{RLM}c{ALM}d\u202a\u202b\u202c\u202d\u2067\u2068",
+        "abcd",
+    ),
     ("zero-width space removed", f"pass{ZWSP}word", "password"),
     ("word joiner and BOM removed", f"{BOM}a{WJ}b", "ab"),
     ("soft hyphen removed", "in\u00advisible", "invisible"),
@@ -32,15 +35,19 @@ CHAT_KEPT = [
     ("ZWNJ between emoji removed", f"👩{ZWNJ}🦽", "👩🦽"),
     ("ZWNJ in a Persian word kept", f"می{ZWNJ}خواهم", f"می{ZWNJ}خواهم"),
     ("ZWJ in Devanagari kept", f"क्{ZWJ}ष", f"क्{ZWJ}ष"),
-    ("flag tag sequence kept", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
-     "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"),
+    (
+        "flag tag sequence kept",
+        "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+        "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+    ),
     ("stray tag characters removed", "hi\U000e0068\U000e0069", "hi"),
     ("an overlong tag run is cut", "🏴" + "\U000e0067" * 1999, "🏴" + "\U000e0067" * 8),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in CHAT_KEPT],
-                         ids=[n for n, _, _ in CHAT_KEPT])
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in CHAT_KEPT], ids=[n for n, _, _ in CHAT_KEPT]
+)
 def test_chat_text_is_cleaned(text: str, expected: str) -> None:
     assert clean_chat_text(text) == expected
 
@@ -76,8 +83,9 @@ NAMES_ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "expected"), [(n, e) for _, n, e in NAMES_ACCEPTED],
-                         ids=[k for k, _, _ in NAMES_ACCEPTED])
+@pytest.mark.parametrize(
+    ("name", "expected"), [(n, e) for _, n, e in NAMES_ACCEPTED], ids=[k for k, _, _ in NAMES_ACCEPTED]
+)
 def test_names_accepted(name: str, expected: str) -> None:
     assert clean_name(name, 40) == expected
 
@@ -150,9 +158,26 @@ def test_names_posing_as_a_role(name: str, role: str) -> None:
     assert imitates_role(name) == role
 
 
-@pytest.mark.parametrize("name", [
-    "Fran", "Ghost", "Badminton fan", "Mo D", "Hostetler", "Modesty", "Admire", "Moderna", "Ana",
-    "Christopher", "Sam", "Dana Lee", "Théo", "李雷", "Ana 👩\u200d🦽", "Mohost",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Fran",
+        "Ghost",
+        "Badminton fan",
+        "Mo D",
+        "Hostetler",
+        "Modesty",
+        "Admire",
+        "Moderna",
+        "Ana",
+        "Christopher",
+        "Sam",
+        "Dana Lee",
+        "Théo",
+        "李雷",
+        "Ana 👩\u200d🦽",
+        "Mohost",
+    ],
+)
 def test_ordinary_names(name: str) -> None:
     assert imitates_role(name) is None

@@ -336,4 +336,3 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
 async def server(start_server: StartServer) -> Running:
     """A server with the default settings (and the test secret)."""
     return await start_server()
-

@@ -131,15 +131,18 @@ class Checker:
 
 def rtc_configuration(config: dict[str, Any]) -> RTCConfiguration:
     """A browser-side configuration from ``POST /api/check/config``'s answer."""
-    servers = [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
-               for s in config["ice_servers"]]
+    servers = [
+        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+        for s in config["ice_servers"]
+    ]
     relay = config["ice_transport_policy"] == "relay"
     policy = RTCIceTransportPolicy.RELAY if relay else RTCIceTransportPolicy.ALL
     return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
 
 
-async def offer_check(http: httpx.AsyncClient, token: str, *, video: bool = True,
-                      audio: bool = True) -> tuple[Checker, httpx.Response]:
+async def offer_check(
+    http: httpx.AsyncClient, token: str, *, video: bool = True, audio: bool = True
+) -> tuple[Checker, httpx.Response]:
     """Configure (``POST /api/check/config``), offer (``POST /api/check``) and, on 200, set the
     answer. The caller closes the checker."""
     config = await http.post("/api/check/config", json={"token": token})

@@ -54,8 +54,10 @@ async def test_the_check_echoes_camera_and_microphone_back(server: Running) -> N
         assert answer["type"] == "answer" and answer["expires_in"] == 30.0
         assert "a=candidate:" in answer["sdp"] and " 127.0.0.1 " in answer["sdp"]  # not trickled
         assert response.headers["cache-control"] == "no-store"
-        await eventually(lambda: checker.frames["video"] >= 30 and checker.frames["audio"] >= 50,
-                         "echoed video and audio frames")
+        await eventually(
+            lambda: checker.frames["video"] >= 30 and checker.frames["audio"] >= 50,
+            "echoed video and audio frames",
+        )
         assert checker.sizes == {(WIDTH, HEIGHT)}  # our own frames, at our own size
         assert checker.pc.connectionState == "connected"
         assert checks(server).active == 1
@@ -84,8 +86,9 @@ async def test_the_server_peer_uses_no_stun_server_without_turn(server: Running)
 
 
 async def test_the_server_peer_uses_the_rooms_turn_server_and_policy(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, turn_urls="turn:127.0.0.1:3478", turn_secret="s3cret",
-                             ice_policy="relay", check_turn_ttl=90)
+    settings = make_settings(
+        tmp_path, turn_urls="turn:127.0.0.1:3478", turn_secret="s3cret", ice_policy="relay", check_turn_ttl=90
+    )
     echo = EchoChecks(settings, clock=lambda: 1_000_000.0)
     configuration = echo.rtc_configuration("c0123")
     assert configuration.iceTransportPolicy.value == "relay"
@@ -104,19 +107,24 @@ async def test_a_check_needs_a_valid_invite_token(server: Running) -> None:
     room = await server.create_room()
     other_secret = "another-secret-" + "z" * 30
     forged = tokens.mint_invite(other_secret, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=600)
-    expired = tokens.mint_invite(SECRET, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=60,
-                                 now=time.time() - 3600)
-    nowhere = tokens.mint_invite(SECRET, room="no-such-room", role=Role.FACILITATOR, version=1,
-                                 ttl_seconds=600)
+    expired = tokens.mint_invite(
+        SECRET, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=60, now=time.time() - 3600
+    )
+    nowhere = tokens.mint_invite(
+        SECRET, room="no-such-room", role=Role.FACILITATOR, version=1, ttl_seconds=600
+    )
     offer = {"sdp": "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", "type": "offer"}
     async with server.http() as http:
         old_member = room.member
-        rotated = await http.post(f"/api/rooms/{room.id}/invite",
-                                  headers={"Authorization": f"Bearer {room.facilitator}"})
+        rotated = await http.post(
+            f"/api/rooms/{room.id}/invite", headers={"Authorization": f"Bearer {room.facilitator}"}
+        )
         assert rotated.status_code == 200
         for token in ("", "not-a-token", forged, expired, nowhere, old_member):
-            for path, body in (("/api/check/config", {"token": token}),
-                               ("/api/check", {"token": token, **offer})):
+            for path, body in (
+                ("/api/check/config", {"token": token}),
+                ("/api/check", {"token": token, **offer}),
+            ):
                 response = await http.post(path, json=body)
                 assert response.status_code == 401, (path, response.text)
                 error = response.json()["error"]
@@ -126,8 +134,9 @@ async def test_a_check_needs_a_valid_invite_token(server: Running) -> None:
         # A facilitator link stays valid across rotations, like for joining.
         facilitator = await http.post("/api/check/config", json={"token": room.facilitator})
         assert facilitator.status_code == 200
-        bearer = await http.post("/api/check/config", json={},
-                                 headers={"Authorization": f"Bearer {room.facilitator}"})
+        bearer = await http.post(
+            "/api/check/config", json={}, headers={"Authorization": f"Bearer {room.facilitator}"}
+        )
         assert bearer.status_code == 200
     assert checks(server).active == 0
 
@@ -149,14 +158,19 @@ async def test_a_fifth_concurrent_check_is_refused_until_one_ends(start_server: 
             assert checks(server).active == 4
             # Ending one with someone else's room token does nothing; with this room's, it ends.
             other = await server.create_room()
-            wrong = await http.request("DELETE", f"/api/check/{running[0].check_id}",
-                                       json={"token": other.member})
+            wrong = await http.request(
+                "DELETE", f"/api/check/{running[0].check_id}", json={"token": other.member}
+            )
             assert wrong.status_code == 404
-            ended = await http.request("DELETE", f"/api/check/{running[0].check_id}",
-                                       headers={"Authorization": f"Bearer {room.member}"})
+            ended = await http.request(
+                "DELETE",
+                f"/api/check/{running[0].check_id}",
+                headers={"Authorization": f"Bearer {room.member}"},
+            )
             assert ended.status_code == 204
-            again = await http.request("DELETE", f"/api/check/{running[0].check_id}",
-                                       json={"token": room.member})
+            again = await http.request(
+                "DELETE", f"/api/check/{running[0].check_id}", json={"token": room.member}
+            )
             assert again.status_code == 404
             assert checks(server).active == 3
             newcomer, accepted = await offer_check(http, room.member, audio=False)
@@ -226,12 +240,14 @@ async def test_bad_bodies_are_refused(start_server: StartServer) -> None:
     ]
     async with server.http() as http:
         for body in cases:
-            response = await http.post("/api/check", content=body,
-                                       headers={"content-type": "application/json"})
+            response = await http.post(
+                "/api/check", content=body, headers={"content-type": "application/json"}
+            )
             assert response.status_code == 400, (body[:80], response.text)
             assert response.json()["error"]["code"] == "bad_message"
-        huge = await http.post("/api/check", content=offer("v=0" + "x" * 5000),
-                               headers={"content-type": "application/json"})
+        huge = await http.post(
+            "/api/check", content=offer("v=0" + "x" * 5000), headers={"content-type": "application/json"}
+        )
         assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
     assert checks(server).active == 0
 
@@ -269,8 +285,11 @@ async def test_the_check_works_through_turn_in_relay_mode(start_server: StartSer
         assert response.status_code == 200, response.text
         candidates = [ln for ln in response.json()["sdp"].splitlines() if ln.startswith("a=candidate:")]
         assert candidates and all(" typ relay" in ln for ln in candidates)
-        await eventually(lambda: checker.frames["video"] >= 10 and checker.frames["audio"] >= 10,
-                         "echoed frames through TURN", timeout=20)
+        await eventually(
+            lambda: checker.frames["video"] >= 10 and checker.frames["audio"] >= 10,
+            "echoed frames through TURN",
+            timeout=20,
+        )
     finally:
         await checker.close()
     await eventually(lambda: checks(server).active == 0, "the server to end the closed check")

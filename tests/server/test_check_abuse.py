@@ -25,10 +25,26 @@ __all__ = ["loopback_ice"]  # a fixture used here by name
 ROOM_BUSY = "Too many connection checks are running for this room. Please try again in a moment."
 STUN_BINDING_REQUEST = b"\x00\x01"
 MAGIC_COOKIE = b"\x21\x12\xa4\x42"
-REFUSED = ["10.0.0.7", "192.168.1.20", "172.17.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-           "224.0.0.251", "255.255.255.255", "fe80::1", "fd00::1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
-           "2002:a00:1::1", "2001:db8::1", "ff02::1", "::", "5f3a7c1e-0d4b-4f6e-9a55-2b8e6c1d7f00.local",
-           "printer.example.org"]
+REFUSED = [
+    "10.0.0.7",
+    "192.168.1.20",
+    "172.17.0.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.251",
+    "255.255.255.255",
+    "fe80::1",
+    "fd00::1",
+    "::ffff:10.0.0.1",
+    "64:ff9b::a00:1",
+    "2002:a00:1::1",
+    "2001:db8::1",
+    "ff02::1",
+    "::",
+    "5f3a7c1e-0d4b-4f6e-9a55-2b8e6c1d7f00.local",
+    "printer.example.org",
+]
 
 
 def checks(server: Running) -> EchoChecks:
@@ -51,13 +67,21 @@ def test_only_global_unicast_addresses_are_reachable() -> None:
 
 
 def test_the_offer_loses_its_unreachable_candidates() -> None:
-    lines = [f"a=candidate:{n} 1 udp 2130706431 {address} 50000 typ host"
-             for n, address in enumerate([*REFUSED, "127.0.0.1", "8.8.8.8"])]
-    lines += ["a=candidate:90 1 udp 1 8.8.4.4 0 typ srflx", "a=candidate:91 1 udp 1 8.8.4.4 x typ srflx",
-              "a=candidate:92 1 udp 1 8.8.4.4"]
+    lines = [
+        f"a=candidate:{n} 1 udp 2130706431 {address} 50000 typ host"
+        for n, address in enumerate([*REFUSED, "127.0.0.1", "8.8.8.8"])
+    ]
+    lines += [
+        "a=candidate:90 1 udp 1 8.8.4.4 0 typ srflx",
+        "a=candidate:91 1 udp 1 8.8.4.4 x typ srflx",
+        "a=candidate:92 1 udp 1 8.8.4.4",
+    ]
     sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n" + "".join(line + "\r\n" for line in lines[:32])
-    kept = [line for line in check_offer(sdp, "offer", relay_only=False).splitlines()
-            if line.startswith("a=candidate:")]
+    kept = [
+        line
+        for line in check_offer(sdp, "offer", relay_only=False).splitlines()
+        if line.startswith("a=candidate:")
+    ]
     assert kept == ["a=candidate:19 1 udp 2130706431 8.8.8.8 50000 typ host"]
     assert candidate_allowed("a=candidate:18 1 udp 2130706431 127.0.0.1 50000 typ host", allow_loopback=True)
 
@@ -89,8 +113,10 @@ async def offer_naming(candidates: list[tuple[str, int]]) -> tuple[RTCPeerConnec
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTrack(GradientTrack())
     await pc.setLocalDescription(await pc.createOffer())
-    ours = [f"a=candidate:{n} 1 udp 2130706431 {host} {port} typ host"
-            for n, (host, port) in enumerate(candidates, start=1)]
+    ours = [
+        f"a=candidate:{n} 1 udp 2130706431 {host} {port} typ host"
+        for n, (host, port) in enumerate(candidates, start=1)
+    ]
     lines: list[str] = []
     for line in pc.localDescription.sdp.split("\r\n"):
         if line.startswith("a=candidate:") or line == "a=end-of-candidates":
@@ -168,8 +194,9 @@ async def test_one_room_holds_at_most_check_max_per_room_slots(start_server: Sta
 
 
 async def test_check_turn_credentials_are_short_lived_and_rate_limited(start_server: StartServer) -> None:
-    server = await start_server(turn_urls="turn:127.0.0.1:9", turn_secret="s3cret",
-                                check_turn_per_link=2, check_turn_per_node=3)
+    server = await start_server(
+        turn_urls="turn:127.0.0.1:9", turn_secret="s3cret", check_turn_per_link=2, check_turn_per_node=3
+    )
     room = await server.create_room()
     other = await server.create_room()
     async with server.http() as http:
@@ -235,8 +262,9 @@ async def test_bad_input_to_the_check_routes_gets_a_clear_error(start_server: St
     async with server.http() as http:
         for method, path in routes:
             for content in bodies:
-                response = await http.request(method, path, content=content,
-                                              headers={"content-type": "application/json"})
+                response = await http.request(
+                    method, path, content=content, headers={"content-type": "application/json"}
+                )
                 what = (method, path, content[:60])
                 assert response.status_code < 500, (what, response.status_code, response.text[:200])
                 if path == "/api/check/config" and response.status_code == 200:

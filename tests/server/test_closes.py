@@ -65,17 +65,20 @@ async def test_no_join_in_time_closes_4001(start_server: StartServer) -> None:
 
 async def test_invalid_tokens_close_4001(server: Running) -> None:
     room = await server.create_room()
-    expired = mint_invite(SECRET, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=60,
-                          now=time.time() - 3600)
+    expired = mint_invite(
+        SECRET, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=60, now=time.time() - 3600
+    )
     alg_none = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(invite_claims(room.id))}."
-    wrong_secret = mint_invite("another-secret-" + "z" * 30, room=room.id, role=Role.FACILITATOR,
-                               version=1, ttl_seconds=600)
+    wrong_secret = mint_invite(
+        "another-secret-" + "z" * 30, room=room.id, role=Role.FACILITATOR, version=1, ttl_seconds=600
+    )
     with warnings.catch_warnings():  # the test secret is short for HS512, which is beside the point
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         other_algorithm = jwt.encode(invite_claims(room.id), SECRET, algorithm="HS512")
     tampered_role = room.member.split(".")
-    tampered_role[1] = b64({**jwt.decode(room.member, options={"verify_signature": False}),
-                            "role": "facilitator"})
+    tampered_role[1] = b64(
+        {**jwt.decode(room.member, options={"verify_signature": False}), "role": "facilitator"}
+    )
     for token in ("garbage", "", expired, alg_none, wrong_secret, other_algorithm, ".".join(tampered_role)):
         error = await refused_with(server, token, 4001)
         assert error["code"] == "unauthorized"
@@ -90,8 +93,9 @@ async def test_a_resume_token_is_not_an_invite(server: Running) -> None:
 async def test_a_rotated_member_link_closes_4001(server: Running) -> None:
     room = await server.create_room(lobby=False)
     async with server.http() as http:
-        response = await http.post(f"/api/rooms/{room.id}/invite",
-                                   headers={"Authorization": f"Bearer {room.facilitator}"})
+        response = await http.post(
+            f"/api/rooms/{room.id}/invite", headers={"Authorization": f"Bearer {room.facilitator}"}
+        )
     assert response.status_code == 200
     new_member = token_of(response.json()["member_link"])
     await refused_with(server, room.member, 4001)
@@ -258,7 +262,10 @@ async def test_a_client_that_never_reads_again_is_dropped_after_the_slow_close_t
     ``slow_close_seconds`` and ends the connection itself: the seat goes to its grace period
     although the peer never reads (or closes) its socket."""
     server = await start_server(
-        outbox_size=4, rate_per_second=100_000, rate_burst=100_000, max_chat_chars=50_000,
+        outbox_size=4,
+        rate_per_second=100_000,
+        rate_burst=100_000,
+        max_chat_chars=50_000,
         slow_close_seconds=1,
     )
     room, fac, (reader,) = await server.live_room("Reader")

@@ -78,8 +78,11 @@ async def test_hearth_rooms_rotate_revokes_links_on_a_running_server(start_serve
     server = await start_server()
     room = await server.create_room(lobby=False)
     settings = server.settings
-    env = {"HEARTH_DATA_DIR": str(settings.data_dir), "HEARTH_SECRET": settings.secret,
-           "HEARTH_PUBLIC_URL": "https://hearth.example.org"}
+    env = {
+        "HEARTH_DATA_DIR": str(settings.data_dir),
+        "HEARTH_SECRET": settings.secret,
+        "HEARTH_PUBLIC_URL": "https://hearth.example.org",
+    }
     argv = ["rooms", "rotate", room.id, "--facilitator"]
     status, output = await run_cli(argv, env)
     assert status == 0
@@ -106,8 +109,13 @@ async def run_cli(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     """``hearth ARGV`` as a real process with ``env`` (and no other HEARTH_ variable)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", *argv, env={**clean, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "server.cli",
+        *argv,
+        env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None

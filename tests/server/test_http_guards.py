@@ -48,8 +48,13 @@ async def test_page_asset_urls_are_relative_whatever_the_host(start_server: Star
 async def test_a_forged_host_gets_400(start_server: StartServer, path: str) -> None:
     server = await start_server(public_url=PUBLIC, organizer_key=KEY)
     async with server.http() as http:
-        for host in ("evil.example", "evil.example:80", f"{PUBLIC.removeprefix('https://')}.evil.example", "",
-                     "groups.example.org:bad"):
+        for host in (
+            "evil.example",
+            "evil.example:80",
+            f"{PUBLIC.removeprefix('https://')}.evil.example",
+            "",
+            "groups.example.org:bad",
+        ):
             response = await http.get(path, headers={"host": host})
             assert response.status_code == 400, (host, response.status_code)
             assert response.json()["error"]["code"] == "bad_host"
@@ -60,8 +65,16 @@ async def test_the_public_loopback_and_allowed_hosts_are_answered(start_server: 
     server = await start_server(public_url=PUBLIC, organizer_key=KEY, allowed_origins=ALLOWED)
     port = server.port
     async with server.http() as http:
-        for host in ("groups.example.org", "GROUPS.example.org.", "groups.example.org:443", "app.example.net",
-                     f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "127.0.0.2"):
+        for host in (
+            "groups.example.org",
+            "GROUPS.example.org.",
+            "groups.example.org:443",
+            "app.example.net",
+            f"127.0.0.1:{port}",
+            f"localhost:{port}",
+            f"[::1]:{port}",
+            "127.0.0.2",
+        ):
             response = await http.get("/", headers={"host": host})
             assert response.status_code == 200, (host, response.status_code)
         assert (await http.get("/", headers={"host": "other.example.org"})).status_code == 400
@@ -78,7 +91,11 @@ async def test_health_and_metrics_answer_any_host(server: Running) -> None:
 async def test_a_websocket_with_a_forged_host_is_refused(start_server: StartServer) -> None:
     server = await start_server(public_url=PUBLIC, organizer_key=KEY)
     options: dict[str, Any] = {
-        "proxy": None, "compression": None, "open_timeout": TIMEOUT, "host": "127.0.0.1", "port": server.port
+        "proxy": None,
+        "compression": None,
+        "open_timeout": TIMEOUT,
+        "host": "127.0.0.1",
+        "port": server.port,
     }
     with pytest.raises(InvalidStatus) as refused:
         # DNS rebinding: the attacker's name resolves to this machine, and its page is "same-origin".
@@ -95,13 +112,20 @@ async def test_a_cross_origin_text_plain_post_creates_nothing(server: Running) -
     before = await room_count(server)
     async with server.http() as http:
         # What a form or a no-cors fetch on any web page can send to a loopback server.
-        plain = await http.post("/api/rooms", content='{"title": "Planted"}',
-                                headers={"content-type": "text/plain", "origin": "https://evil.example"})
-        form = await http.post("/api/rooms", content="title=Planted",
-                               headers={"content-type": "application/x-www-form-urlencoded"})
+        plain = await http.post(
+            "/api/rooms",
+            content='{"title": "Planted"}',
+            headers={"content-type": "text/plain", "origin": "https://evil.example"},
+        )
+        form = await http.post(
+            "/api/rooms",
+            content="title=Planted",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         untyped = await http.post("/api/rooms", content='{"title": "Planted"}')
-        evil_json = await http.post("/api/rooms", json={"title": "Planted"},
-                                    headers={"origin": "https://evil.example"})
+        evil_json = await http.post(
+            "/api/rooms", json={"title": "Planted"}, headers={"origin": "https://evil.example"}
+        )
         null_origin = await http.post("/api/rooms", json={"title": "Planted"}, headers={"origin": "null"})
     assert plain.status_code == 403 and plain.json()["error"]["code"] == "forbidden_origin"
     for response in (form, untyped):
@@ -159,7 +183,12 @@ def test_a_public_url_off_loopback_needs_an_organizer_key(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match="HEARTH_ORGANIZER_KEY"):
         settings(host="127.0.0.1", public_url="http://192.168.1.20:8080").check()
     settings(host="127.0.0.1", public_url=PUBLIC, organizer_key=KEY).check()
-    for local in ("http://localhost:8080", "http://127.0.0.1:9000", "http://[::1]:8080", "http://hearth.localhost"):
+    for local in (
+        "http://localhost:8080",
+        "http://127.0.0.1:9000",
+        "http://[::1]:8080",
+        "http://hearth.localhost",
+    ):
         settings(host="127.0.0.1", public_url=local).check()
     settings(host="127.0.0.1").check()
 
@@ -210,8 +239,10 @@ async def test_hsts_and_connect_src_follow_the_public_url(start_server: StartSer
         plain = await http.get("/")
     assert secure.headers["strict-transport-security"].startswith("max-age=")
     assert "strict-transport-security" not in plain.headers  # no HSTS for a plain-http node
-    for response, sockets in ((secure, {"wss://groups.example.org", "wss://app.example.net"}),
-                              (plain, {"ws://" + local.settings.public_url.removeprefix("http://")})):
+    for response, sockets in (
+        (secure, {"wss://groups.example.org", "wss://app.example.net"}),
+        (plain, {"ws://" + local.settings.public_url.removeprefix("http://")}),
+    ):
         csp = response.headers["content-security-policy"]
         connect_src = next(d for d in csp.split(";") if d.strip().startswith("connect-src")).split()[1:]
         assert set(connect_src) == {"'self'", *sockets}, connect_src  # no bare ws: / wss: (any host)
@@ -239,7 +270,7 @@ async def test_room_bodies_are_bounded_in_size(start_server: StartServer) -> Non
 
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: streamed, cut off at the limit
         for start in range(0, len(huge), 8192):
-            yield huge[start:start + 8192]
+            yield huge[start : start + 8192]
 
     json_type = {"content-type": "application/json"}
     async with server.http() as http:

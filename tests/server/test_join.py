@@ -77,8 +77,9 @@ async def test_names_are_checked_and_tidied(server: Running) -> None:
 
 async def test_a_personal_invite_keeps_its_id_and_proposes_its_name(server: Running) -> None:
     room, _fac, () = await server.live_room()
-    personal = mint_invite(SECRET, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=600,
-                           sub="dana-42", name="Dana")
+    personal = mint_invite(
+        SECRET, room=room.id, role=Role.MEMBER, version=1, ttl_seconds=600, sub="dana-42", name="Dana"
+    )
     dana = await server.connect()
     await dana.send({"type": "join", "token": personal, "agree": True})
     welcome = await dana.recv_until("welcome")

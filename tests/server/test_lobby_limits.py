@@ -66,7 +66,9 @@ async def test_a_long_wait_in_the_lobby_ends_with_a_reason(start_server: StartSe
     fac = await server.joined(room.facilitator, "Fran")
     ana = await wait_in_lobby(server, room.member, "Ana")
     assert await ana.recv_until("lobby", lambda m: m["state"] != "waiting_for_admission") == {
-        "type": "lobby", "state": "timed_out"}
+        "type": "lobby",
+        "state": "timed_out",
+    }
     assert await ana.expect_close() == 4003
     assert (await fac.recv_until("lobby_changed", lambda m: m["waiting"] == []))["waiting"] == []
 

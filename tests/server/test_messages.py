@@ -361,8 +361,9 @@ async def test_chat_ids_say_nothing_about_private_messages(server: Running) -> N
     private = [m["id"] for m in seen_by_fac if m["private"]]
     assert len(set(ids + private)) == 5
     for message_id in ids + private:
-        assert not any(message_id.endswith(str(n)) and message_id[: -len(str(n))].isalpha()
-                       for n in range(1, 100)), f"{message_id} looks like a count"
+        assert not any(
+            message_id.endswith(str(n)) and message_id[: -len(str(n))].isalpha() for n in range(1, 100)
+        ), f"{message_id} looks like a count"
         assert len(message_id) >= 16, "random ids are long enough not to be guessed"
     # The facilitator deletes by these ids as before.
     await fac.ok({"type": "delete_chat", "message_id": private[1]})
@@ -414,8 +415,13 @@ async def test_signal_is_relayed_only_to_its_target_with_from(server: Running) -
     assert relayed == {"type": "signal", "from": ann.id, "data": data}  # unchanged, no seq
     for client in (fac, cleo, ann):
         assert not [m for m in await client.drain() if m["type"] == "signal"]
-    candidate = {"candidate": {"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 5000 typ host",
-                               "sdpMid": "0", "sdpMLineIndex": 0}}
+    candidate = {
+        "candidate": {
+            "candidate": "candidate:1 1 udp 2122260223 10.0.0.2 5000 typ host",
+            "sdpMid": "0",
+            "sdpMLineIndex": 0,
+        }
+    }
     await bob.ok({"type": "signal", "to": ann.id, "data": candidate})
     assert await ann.recv() == {"type": "signal", "from": bob.id, "data": candidate}
 
@@ -480,9 +486,20 @@ async def test_relay_policy_drops_non_relay_candidates(start_server: StartServer
 async def test_relay_policy_strips_non_relay_lines_from_descriptions(start_server: StartServer) -> None:
     server = await start_server(**RELAY_SETTINGS)
     _room, _fac, (ann, bob) = await server.live_room("Ann", "Bob")
-    lines = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "m=audio 9 UDP/TLS/RTP/SAVPF 111",
-             "c=IN IP4 192.168.1.20", "a=rtcp:54401 IN IP4 192.168.1.20", f"a={HOST}", f"a={SRFLX}",
-             f"a={RELAY}", "a=end-of-candidates", ""]
+    lines = [
+        "v=0",
+        "o=- 1 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "c=IN IP4 192.168.1.20",
+        "a=rtcp:54401 IN IP4 192.168.1.20",
+        f"a={HOST}",
+        f"a={SRFLX}",
+        f"a={RELAY}",
+        "a=end-of-candidates",
+        "",
+    ]
     sdp = "\r\n".join(lines)
     await ann.ok({"type": "signal", "to": bob.id, "data": {"description": {"type": "offer", "sdp": sdp}}})
     relayed = await bob.recv_until("signal")
@@ -587,8 +604,16 @@ async def test_numbered_events_are_gapless_and_in_the_same_order_for_everyone(se
         assert streams[client.id] == full[len(full) - len(streams[client.id]) :], client.id
     assert streams[ann.id][0]["seq"] < streams[late.id][0]["seq"]
     kinds = {m["type"] for m in full}
-    assert {"chat", "reaction", "participant_updated", "floor", "participant_joined", "room_locked",
-            "chat_deleted", "participant_left"} <= kinds
+    assert {
+        "chat",
+        "reaction",
+        "participant_updated",
+        "floor",
+        "participant_joined",
+        "room_locked",
+        "chat_deleted",
+        "participant_left",
+    } <= kinds
     # Every unnumbered kind showed up somewhere, without a seq (checked above).
     unnumbered = {m["type"] for c in [*everyone, cleo] for m in c.seen if "seq" not in m}
     assert {"signal", "ack", "error", "pong", "lobby_changed", "speaking", "removed", "lobby", "chat"} <= (

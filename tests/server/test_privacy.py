@@ -70,9 +70,20 @@ async def hearth_process(tmp_path: Path) -> AsyncIterator[Process]:
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir",
-             str(tmp_path / "data")],
-            cwd=REPO, env=env, stdout=stdout, stderr=stderr,
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
         )
     process = Process(proc, port, out, err)
     try:
@@ -94,8 +105,13 @@ async def hearth_process(tmp_path: Path) -> AsyncIterator[Process]:
 
 
 async def client_for(process: Process) -> Client:
-    ws = await connect(f"ws://127.0.0.1:{process.port}/ws", proxy=None, compression=None,
-                       open_timeout=TIMEOUT, close_timeout=2)
+    ws = await connect(
+        f"ws://127.0.0.1:{process.port}/ws",
+        proxy=None,
+        compression=None,
+        open_timeout=TIMEOUT,
+        close_timeout=2,
+    )
     return Client(ws)
 
 
@@ -111,8 +127,9 @@ async def test_a_whole_session_leaves_no_personal_data_in_the_logs(hearth_proces
         secrets_seen += [facilitator, member]
         # Tokens in a query string and in headers stay out of the logs too.
         assert (await http.get(f"/r/{room_id}", params={"k": member})).status_code == 200
-        rotated = await http.post(f"/api/rooms/{room_id}/invite",
-                                  headers={"Authorization": f"Bearer {facilitator}"})
+        rotated = await http.post(
+            f"/api/rooms/{room_id}/invite", headers={"Authorization": f"Bearer {facilitator}"}
+        )
         assert rotated.status_code == 200
         new_member = token_of(rotated.json()["member_link"])
         secrets_seen.append(new_member)
@@ -144,8 +161,15 @@ async def test_a_whole_session_leaves_no_personal_data_in_the_logs(hearth_proces
 
         await wanda.ok({"type": "chat", "text": CHAT})
         await plimbert.ok({"type": "chat", "text": PRIVATE, "to": "facilitators"})
-        sdp = "\r\n".join(["v=0", "o=- 4611 2 IN IP4 127.0.0.1", f"s={SDP_MARK}",
-                           "a=candidate:1 1 udp 1 10.9.8.7 9 typ host", ""])
+        sdp = "\r\n".join(
+            [
+                "v=0",
+                "o=- 4611 2 IN IP4 127.0.0.1",
+                f"s={SDP_MARK}",
+                "a=candidate:1 1 udp 1 10.9.8.7 9 typ host",
+                "",
+            ]
+        )
         offer = {"description": {"type": "offer", "sdp": sdp}}
         await wanda.ok({"type": "signal", "to": plimbert.id, "data": offer})
         candidate = f"candidate:{CANDIDATE_MARK} 1 udp 2122260223 10.9.8.7 50000 typ host"
@@ -182,8 +206,19 @@ async def test_a_whole_session_leaves_no_personal_data_in_the_logs(hearth_proces
     assert "Traceback" not in stderr
     # The session was logged (ids, types, codes), so the checks below prove something.
     assert '"msg": "joined"' in stderr and '"msg": "connection closed"' in stderr
-    forbidden = [*NAMES, "Stale Linkperson", CHAT, "MARMALADE", PRIVATE, "HUSHHUSH", SDP_MARK, CANDIDATE_MARK,
-                 "10.9.8.7", BAD_VALUE, *secrets_seen]
+    forbidden = [
+        *NAMES,
+        "Stale Linkperson",
+        CHAT,
+        "MARMALADE",
+        PRIVATE,
+        "HUSHHUSH",
+        SDP_MARK,
+        CANDIDATE_MARK,
+        "10.9.8.7",
+        BAD_VALUE,
+        *secrets_seen,
+    ]
     leaks = [word for word in forbidden if word in everything]
     assert not leaks, f"found in the server output: {[w[:20] for w in leaks]}"
     # The only tokens ever printed (even cut short) are the first room's links, printed on purpose.
@@ -194,8 +229,21 @@ async def test_a_whole_session_leaves_no_personal_data_in_the_logs(hearth_proces
     assert stderr.strip()
     for line in stderr.splitlines():
         entry = json.loads(line)
-        assert set(entry) <= {"ts", "level", "logger", "msg", "room", "participant", "conn", "code",
-                              "type", "role", "reason", "count", "error"}, entry
+        assert set(entry) <= {
+            "ts",
+            "level",
+            "logger",
+            "msg",
+            "room",
+            "participant",
+            "conn",
+            "code",
+            "type",
+            "role",
+            "reason",
+            "count",
+            "error",
+        }, entry
 
 
 async def raw_http(port: int, request: bytes) -> tuple[int, bytes]:
@@ -241,9 +289,11 @@ async def test_no_client_address_reaches_the_logs_and_every_line_is_json(hearth_
         # A refused handshake (foreign Origin) is logged by uvicorn as '... "WebSocket /ws" 403'.
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", process.port), TIMEOUT)
         ports.append(writer.get_extra_info("sockname")[1])
-        writer.write(b"GET /ws HTTP/1.1\r\n" + host + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                     b"Origin: https://evil.example\r\n\r\n")
+        writer.write(
+            b"GET /ws HTTP/1.1\r\n" + host + b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            b"Origin: https://evil.example\r\n\r\n"
+        )
         refused = await asyncio.wait_for(reader.read(), TIMEOUT)
         writer.close()
         assert refused.startswith(b"HTTP/1.1 403"), refused[:40]

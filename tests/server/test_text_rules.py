@@ -16,7 +16,10 @@ async def test_chat_messages_carry_the_senders_role(server: Running) -> None:
     await ann.ok({"type": "chat", "text": "just for you", "to": "facilitators"})
     live = [(await fac.recv_until("chat"))["message"] for _ in range(3)]
     assert [(m["text"], m["role"]) for m in live] == [
-        ("welcome", "facilitator"), ("hello", "member"), ("just for you", "member")]
+        ("welcome", "facilitator"),
+        ("hello", "member"),
+        ("just for you", "member"),
+    ]
     late = await server.joined(room.member, "Late")
     assert late.welcome is not None
     seen = [(m["name"], m["role"]) for m in late.welcome["chat"]]

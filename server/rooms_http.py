@@ -90,24 +90,27 @@ async def update_room(request: Request) -> Response:
 
 
 async def rotate_invite(request: Request) -> Response:
-    config = await _facilitator_room(request)
-    if isinstance(config, JSONResponse):
-        return config
-    node = node_of(request)
-    config = replace(config, invite_version=config.invite_version + 1)
-    await node.service.update_room(config)
-    member_link = room_link(node.settings, config, Role.MEMBER)
-    return JSONResponse({"room": room_json(config), "member_link": member_link})
+    """``POST /api/rooms/{id}/invite``: a new member link; older member links stop working."""
+    return await _rotate(request, Role.MEMBER)
 
 
 async def rotate_facilitator_link(request: Request) -> Response:
     """``POST /api/rooms/{id}/facilitator-link``: a new facilitator link; older ones stop working
     for new joins and for this API. Facilitators already in the session keep their seat."""
+    return await _rotate(request, Role.FACILITATOR)
+
+
+async def _rotate(request: Request, role: Role) -> Response:
+    """Raise the version of one kind of link (the other kind is untouched) and answer the new
+    link as ``member_link`` or ``facilitator_link``."""
     config = await _facilitator_room(request)
     if isinstance(config, JSONResponse):
         return config
     node = node_of(request)
-    config = replace(config, facilitator_version=config.facilitator_version + 1)
+    if role is Role.MEMBER:
+        config = replace(config, invite_version=config.invite_version + 1)
+    else:
+        config = replace(config, facilitator_version=config.facilitator_version + 1)
     await node.service.update_room(config)
-    facilitator_link = room_link(node.settings, config, Role.FACILITATOR)
-    return JSONResponse({"room": room_json(config), "facilitator_link": facilitator_link})
+    link = room_link(node.settings, config, role)
+    return JSONResponse({"room": room_json(config), f"{role}_link": link})

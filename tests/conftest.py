@@ -19,6 +19,8 @@ from typing import TypeVar
 
 import pytest
 
+from tests.fake_clock import Clock
+
 STARTUP_TIMEOUT = 5.0
 
 
@@ -115,3 +117,11 @@ def started_redis(kind: type[R], directory: Path) -> Iterator[R]:
 @pytest.fixture
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     yield from started_redis(RedisServer, tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """``time.monotonic`` moved only by the test (rate limits, budgets)."""
+    fake = Clock()
+    monkeypatch.setattr(time, "monotonic", fake)
+    return fake

@@ -4,28 +4,8 @@ into debt bounded by one burst, and strikes count refusals in a sliding window."
 
 from __future__ import annotations
 
-import time
-
-import pytest
-
 from server.ratelimit import Strikes, TokenBucket
-
-
-class Clock:
-    """time.monotonic, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(time, "monotonic", fake)
-    return fake
+from tests.fake_clock import Clock
 
 
 def test_a_bucket_starts_full_and_refuses_past_its_burst(clock: Clock) -> None:

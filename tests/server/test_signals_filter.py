@@ -5,7 +5,6 @@ tests/server/test_signals.py and tests/server/test_privacy.py."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import msgspec
@@ -16,6 +15,7 @@ from server import protocol
 from server.config import Settings
 from server.protocol import IceCandidate, SessionDescription, SignalData
 from server.signals import SignalBudgets, check_sizes, filter_signal, frame_bytes, strip_sdp
+from tests.fake_clock import Clock
 
 SECRET = "s" * 32
 
@@ -187,23 +187,6 @@ def test_frame_bytes_counts_utf8_bytes() -> None:
     assert frame_bytes("abc") == 3
     assert frame_bytes("é") == 2
     assert frame_bytes("💜") == 4
-
-
-class Clock:
-    """time.monotonic, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(time, "monotonic", fake)
-    return fake
 
 
 def test_a_senders_budget_is_its_own_and_kept_per_participant(clock: Clock) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
 import uvicorn
 
-from server.cli_rooms import ensure_first_room
+from server.cli_rooms import ensure_first_room, oldest_room, record_served_url
 from server.config import ConfigError, Settings
 from server.links import room_links
 from server.logs import uvicorn_log_config
@@ -24,6 +25,8 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.check()
     if settings.store_kind() == "redis":
         _check_live_store(settings)
+    # The room commands run later build their links on this base (server.cli_rooms.link_settings).
+    record_served_url(settings)
     if settings.store_kind() == "sqlite":
         first = asyncio.run(ensure_first_room(settings))
         if first is not None:
@@ -31,6 +34,11 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
             print(f'Created your first room, "{first.title}".')
             print(f"Facilitator link (keep it to yourself): {facilitator_link}")
             print(f"Member link (share it with the group):  {member_link}")
+        else:
+            room = asyncio.run(oldest_room(settings))
+            if room is not None:
+                print(f'Links of your first room, "{room.title}": {links_command(args, room.id)}')
+                print("(every room: hearth rooms list)")
     print(f"Hearth is running: open {settings.local_url()}/", flush=True)
 
     from server.app import create_app  # the app pulls in the whole server: load it only to serve
@@ -40,6 +48,17 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0
+
+
+def links_command(args: argparse.Namespace, room_id: str) -> str:
+    """The ``hearth rooms links`` command that finds this server's store (the data directory or
+    store given to ``serve`` as flags; the environment carries over by itself)."""
+    words = ["hearth", "rooms", "links", room_id]
+    for name in ("data_dir", "store"):
+        value = getattr(args, name, None)
+        if value is not None:
+            words += [f"--{name.replace('_', '-')}", shlex.quote(str(value))]
+    return " ".join(words)
 
 
 def _check_live_store(settings: Settings) -> None:

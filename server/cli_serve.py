@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import shlex
-import sys
 from typing import TYPE_CHECKING
 
 import uvicorn
 
+from server import logs
 from server.cli_rooms import ensure_first_room, oldest_room, record_served_url
 from server.config import ConfigError, Settings
 from server.links import room_links
@@ -77,10 +78,11 @@ def _check_live_store(settings: Settings) -> None:
     )
     if settings.live_store_persistence != "warn":
         raise ConfigError(f"{problem}; or set HEARTH_LIVE_STORE_PERSISTENCE=warn to run anyway")
-    print(
-        f"hearth: WARNING: {problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
-        file=sys.stderr,
-        flush=True,
+    # A running node's stderr is JSON lines only (docs/deploy.md, "Logs"): the warning is one.
+    logs.configure(settings.log_level)
+    logging.getLogger("hearth.serve").warning(
+        f"{problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
+        extra={"reason": "live_store_on_disk"},
     )
 
 

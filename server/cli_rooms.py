@@ -159,7 +159,10 @@ def link_settings(settings: Settings, args: argparse.Namespace) -> tuple[Setting
 
 def record_served_url(settings: Settings) -> None:
     """Note in the data directory where ``hearth serve`` runs (best effort: a data directory that
-    cannot be written only costs the room commands this default)."""
+    cannot be written only costs the room commands this default). Port 0 (any free port, in
+    tests) names no server to reach: not noted."""
+    if settings.public_url.endswith(":0"):
+        return
     try:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         (settings.data_dir / SERVED_URL_FILE).write_text(settings.public_url + "\n", encoding="utf-8")

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from bench.processes import machine_cpu_seconds
 from bench.profile import py_spy
-from bench.report import steps_table, tables
+from bench.report import json_ready, steps_table, tables
 from bench.scenarios import Row, make_plan, run_scenario
 
 SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "ABUSE")
@@ -125,7 +125,7 @@ def main() -> None:
             "busy_cores_before": busy,
             "results": [asdict(row) for row in rows],
         }
-        json.dump(results, out, indent=2)
+        json.dump(json_ready(results), out, indent=2, allow_nan=False)
     print(f"wrote {args.out}")
     if errors:
         raise SystemExit("failed: " + "; ".join(errors))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -18,6 +19,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 RATE = 250  # samples per second
+# py-spy says it has attached ("py-spy> Sampling process ...") before it takes its first sample.
+STARTED = b"py-spy> Sampling"
+# How long a step waits for that line. py-spy's own start (reading the server's memory to find its
+# interpreter) takes well under a second on an idle machine but seconds on a busy one: sampling
+# for ``seconds`` from a late start would miss the step and profile an idle server instead.
+START_TIMEOUT = 30.0
 
 
 def py_spy() -> str:
@@ -43,20 +50,36 @@ async def profiled(
                    "--duration", str(max(1, round(seconds))), "--nonblocking",
                    "--output", str(directory / f"{name}.txt")]  # fmt: skip
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
         )
         recorders.append((process, directory / f"{name}.txt"))
     try:
+        # The step starts once every recorder samples, so the profile covers the step's traffic.
+        await asyncio.gather(*(_started(process) for process, _ in recorders))
         yield
     finally:
         for process, path in recorders:
             try:
-                await asyncio.wait_for(process.wait(), seconds + 30)
+                await asyncio.wait_for(process.communicate(), seconds + 30)
             except TimeoutError:
                 process.kill()
-                await process.wait()
+                await process.communicate()
             if path.exists():
                 path.with_name(path.stem + "-top.txt").write_text(summary(path.read_text()))
+
+
+async def _started(process: asyncio.subprocess.Process) -> None:
+    """Wait (bounded) until py-spy samples, or has exited (then its profile is empty, and says so)."""
+    stdout = process.stdout
+    assert stdout is not None
+
+    async def first_sample() -> None:
+        while line := await stdout.readline():
+            if line.startswith(STARTED):
+                return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(first_sample(), START_TIMEOUT)
 
 
 def _idle(frame: str) -> bool:
@@ -82,9 +105,11 @@ def summary(raw: str, rows: int = 40) -> str:
         own[frames[-1]] += n
         for frame in set(frames):
             inclusive[frame] += n
+    # The first word is always the count (0 too), so a reader can take it as a number.
+    lines = [f"{total} busy samples (the event loop's idle wait left out)"]
     if not total:
-        return "no busy samples\n"
-    lines = [f"{total} busy samples (the event loop's idle wait left out)", "", "self time:"]
+        return lines[0] + "\n"
+    lines += ["", "self time:"]
     lines += [f"{n / total:7.1%}  {frame}" for frame, n in own.most_common(rows)]
     lines += ["", "inclusive time:"]
     lines += [f"{n / total:7.1%}  {frame}" for frame, n in inclusive.most_common(rows)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -10,6 +11,19 @@ from bench.driver import LOAD_SATURATED, Step
 from bench.scenarios import FanoutRow, IdleRow, JoinRow, Row
 
 R = TypeVar("R", FanoutRow, JoinRow, IdleRow)
+
+
+def json_ready(value: object) -> object:
+    """``value`` with every NaN or infinity (a percentile of no samples, a ratio over zero) as None:
+    ``json.dump`` would write them as ``NaN``, which is not JSON, and a reader expecting a number
+    would parse a figure that is not one. None is written as ``null``: no figure."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    return value
 
 
 def num(value: float | None, digits: int = 0, width: int = 8) -> str:

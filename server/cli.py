@@ -26,7 +26,14 @@ from rooms.limits import (
 )
 from rooms.model import FloorMode, Role, RoomConfig
 from server.cli_peers import run_bots, run_probe
-from server.cli_rooms import CommandError, run_rooms_create, run_rooms_list, run_rooms_rotate, run_token
+from server.cli_rooms import (
+    CommandError,
+    run_rooms_create,
+    run_rooms_links,
+    run_rooms_list,
+    run_rooms_rotate,
+    run_token,
+)
 from server.cli_serve import run_serve
 from server.config import ConfigError, Settings, flag_name, setting_help
 
@@ -110,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--facilitator", action="store_true", help="replace the facilitator link")
     _add_setting_flags(rotate, [*STORE_SETTINGS, *LINK_SETTINGS])
     rotate.set_defaults(run=run_rooms_rotate)
+
+    show = rooms.add_parser(
+        "links",
+        help="print a room's current facilitator and member links",
+        description="The links are those of the room's current versions (valid until the next "
+        "rotate); their base is --public-url/--host/--port when given, else where `hearth serve` "
+        "last ran with this data directory.",
+    )
+    show.add_argument("room", help="room id (hearth rooms list)")
+    _add_setting_flags(show, [*STORE_SETTINGS, *LINK_SETTINGS])
+    show.set_defaults(run=run_rooms_links)
 
     listing = rooms.add_parser("list", help="list rooms")
     _add_setting_flags(listing, STORE_SETTINGS)

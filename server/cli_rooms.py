@@ -1,4 +1,4 @@
-"""What ``hearth rooms create|rotate|list`` and ``hearth token`` do, on the configured store.
+"""What ``hearth rooms create|rotate|links|list`` and ``hearth token`` do, on the configured store.
 
 A room's fields are checked and the room is made by ``server.rooms_api``, as for the room API,
 so the CLI accepts exactly what the API accepts; the flags are parsed in ``server.cli``.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,13 +19,19 @@ from rooms.backends.base import RoomDirectory
 from rooms.backends.sqlite_directory import SqliteDirectory
 from rooms.model import Role, RoomConfig
 from server import rooms_api
-from server.config import Settings
+from server.config import Settings, env_name
 from server.links import SECONDS_PER_DAY, room_link, room_links
 from server.tokens import mint_invite
 
 T = TypeVar("T")
 
 FIRST_ROOM_TITLE = "Our group"
+
+# Where `hearth serve` last ran with a data directory (its links' base, one line), so that the room
+# commands run afterwards print links that reach that server instead of the default port.
+SERVED_URL_FILE = "served-url"
+# The settings a link's base comes from, as `hearth serve` takes them.
+LINK_BASE_SETTINGS = ("public_url", "host", "port")
 
 
 class CommandError(Exception):
@@ -44,10 +52,27 @@ def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
     except rooms_api.FieldsRefused as refused:
         raise CommandError(str(refused), status=2) from None
     config = asyncio.run(_with_directory(settings, lambda store: rooms_api.create_room(store, fields)))
+    settings, base = link_settings(settings, args)
     facilitator_link, member_link = room_links(settings, config)
     print(f"Room {config.id}: {config.title}")
     print(f"Facilitator link: {facilitator_link}")
     print(f"Member link:      {member_link}")
+    print(base)
+    return 0
+
+
+def run_rooms_links(settings: Settings, args: argparse.Namespace) -> int:
+    """A room's current facilitator and member links again (after a restart, or a lost note):
+    the same links ``create`` or the last ``rotate`` printed, valid until the next rotation."""
+    config = asyncio.run(_with_directory(settings, lambda directory: directory.get(args.room)))
+    if config is None:
+        raise CommandError(f"no room {args.room!r} in {settings.store}")
+    settings, base = link_settings(settings, args)
+    facilitator_link, member_link = room_links(settings, config)
+    print(f"Room {config.id}: {config.title}")
+    print(f"Facilitator link: {facilitator_link}")
+    print(f"Member link:      {member_link}")
+    print(base)
     return 0
 
 
@@ -68,11 +93,13 @@ def run_rooms_rotate(settings: Settings, args: argparse.Namespace) -> int:
         return config
 
     config = asyncio.run(_with_directory(settings, work))
+    settings, base = link_settings(settings, args)
     print(f"Room {config.id}: {config.title}")
     if args.facilitator:
         print(f"Facilitator link: {room_link(settings, config, Role.FACILITATOR)}")
     if args.member:
         print(f"Member link:      {room_link(settings, config, Role.MEMBER)}")
+    print(base)
     return 0
 
 
@@ -100,6 +127,56 @@ def run_token(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(token)
     return 0
+
+
+# The base of the links
+
+
+def link_settings(settings: Settings, args: argparse.Namespace) -> tuple[Settings, str]:
+    """The settings to build links with, and a line saying which base they use and how to change
+    it. The links must reach the server people will open them on: a base the operator gave
+    (``--public-url``/``--host``/``--port`` or their ``HEARTH_*`` variables) wins; else where
+    ``hearth serve`` last ran with this data directory (``record_served_url``); else the default."""
+    change = (
+        "Another base: --public-url URL (or HEARTH_PUBLIC_URL), or the --host/--port given to `hearth serve`."
+    )
+    given = [
+        name
+        for name in LINK_BASE_SETTINGS
+        if getattr(args, name, None) is not None or os.environ.get(env_name(name))
+    ]
+    if given:
+        how = ", ".join(f"--{name.replace('_', '-')}/{env_name(name)}" for name in given)
+        return settings, f"Links use {settings.public_url} (from {how})."
+    served = served_url(settings)
+    if served:
+        settings = dataclasses.replace(settings, public_url=served)
+        where = "where `hearth serve` last ran with this data directory"
+        return settings, f"Links use {served} ({where}). {change}"
+    where = "the default: no server has run with this data directory"
+    return settings, f"Links use {settings.public_url} ({where}). {change}"
+
+
+def record_served_url(settings: Settings) -> None:
+    """Note in the data directory where ``hearth serve`` runs (best effort: a data directory that
+    cannot be written only costs the room commands this default). Port 0 (any free port, in
+    tests) names no server to reach: not noted."""
+    if settings.public_url.endswith(":0"):
+        return
+    try:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (settings.data_dir / SERVED_URL_FILE).write_text(settings.public_url + "\n", encoding="utf-8")
+    except OSError:
+        pass
+
+
+def served_url(settings: Settings) -> str:
+    """The base ``hearth serve`` last ran with in this data directory, or ""."""
+    try:
+        text = (settings.data_dir / SERVED_URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return text if text.startswith(("http://", "https://")) and len(text.split()) == 1 else ""
 
 
 # The room directory
@@ -133,3 +210,9 @@ async def ensure_first_room(settings: Settings) -> RoomConfig | None:
         return await rooms_api.create_room(directory, rooms_api.RoomFields(title=FIRST_ROOM_TITLE))
 
     return await _with_directory(settings, work)
+
+
+async def oldest_room(settings: Settings) -> RoomConfig | None:
+    """The store's first room (the one a fresh store made), or None on an empty store."""
+    rooms = await _with_directory(settings, lambda directory: directory.all())
+    return rooms[0] if rooms else None

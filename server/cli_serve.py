@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sys
+import logging
+import shlex
 from typing import TYPE_CHECKING
 
 import uvicorn
 
-from server.cli_rooms import ensure_first_room
+from server import logs
+from server.cli_rooms import ensure_first_room, oldest_room, record_served_url
 from server.config import ConfigError, Settings
 from server.links import room_links
 from server.logs import uvicorn_log_config
@@ -24,6 +26,8 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.check()
     if settings.store_kind() == "redis":
         _check_live_store(settings)
+    # The room commands run later build their links on this base (server.cli_rooms.link_settings).
+    record_served_url(settings)
     if settings.store_kind() == "sqlite":
         first = asyncio.run(ensure_first_room(settings))
         if first is not None:
@@ -31,6 +35,11 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
             print(f'Created your first room, "{first.title}".')
             print(f"Facilitator link (keep it to yourself): {facilitator_link}")
             print(f"Member link (share it with the group):  {member_link}")
+        else:
+            room = asyncio.run(oldest_room(settings))
+            if room is not None:
+                print(f'Links of your first room, "{room.title}": {links_command(args, room.id)}')
+                print("(every room: hearth rooms list)")
     print(f"Hearth is running: open {settings.local_url()}/", flush=True)
 
     from server.app import create_app  # the app pulls in the whole server: load it only to serve
@@ -40,6 +49,17 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0
+
+
+def links_command(args: argparse.Namespace, room_id: str) -> str:
+    """The ``hearth rooms links`` command that finds this server's store (the data directory or
+    store given to ``serve`` as flags; the environment carries over by itself)."""
+    words = ["hearth", "rooms", "links", room_id]
+    for name in ("data_dir", "store"):
+        value = getattr(args, name, None)
+        if value is not None:
+            words += [f"--{name.replace('_', '-')}", shlex.quote(str(value))]
+    return " ".join(words)
 
 
 def _check_live_store(settings: Settings) -> None:
@@ -58,10 +78,11 @@ def _check_live_store(settings: Settings) -> None:
     )
     if settings.live_store_persistence != "warn":
         raise ConfigError(f"{problem}; or set HEARTH_LIVE_STORE_PERSISTENCE=warn to run anyway")
-    print(
-        f"hearth: WARNING: {problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
-        file=sys.stderr,
-        flush=True,
+    # A running node's stderr is JSON lines only (docs/deploy.md, "Logs"): the warning is one.
+    logs.configure(settings.log_level)
+    logging.getLogger("hearth.serve").warning(
+        f"{problem}. Running anyway (HEARTH_LIVE_STORE_PERSISTENCE=warn).",
+        extra={"reason": "live_store_on_disk"},
     )
 
 

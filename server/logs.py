@@ -37,6 +37,12 @@ def configure(level: str) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level.upper())
     logger.propagate = False
+    # Python's warnings (a library's DeprecationWarning, a RuntimeWarning) would be printed as
+    # plain text on stderr; as log records they are JSON lines like the rest.
+    logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.handlers[:] = [handler]
+    warnings_logger.propagate = False
 
 
 # uvicorn's own loggers. Its protocol lines start with the client's address ("%s - " with

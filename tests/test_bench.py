@@ -10,6 +10,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from bench.profile import summary
+from bench.report import json_ready
 from bench.wsclient import OP_PONG, WS_GUID, Stats, WsClient, encode_frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +109,31 @@ async def test_client_parses_server_frames_in_any_chunking() -> None:
     assert transport.closed and client.close_code == 1000
 
 
+def test_profile_summary_starts_with_its_count() -> None:
+    """A profile's summary starts with the number of busy samples, 0 included, so a reader can
+    parse it (it used to say "no busy samples")."""
+    idle = "<module> (run.py:1);EpollSelector.select (selectors.py:468) 40\n"
+    busy = "<module> (run.py:1);handle (server.py:9) 7\n<module> (run.py:1);encode (codec.py:3) 5\n"
+    assert summary("").split()[0] == "0"
+    assert summary(idle).split()[0] == "0"
+    top = summary(idle + busy)
+    assert top.split()[0] == "12"
+    assert "handle (server.py:9)" in top
+
+
+def test_bench_json_holds_numbers_or_null() -> None:
+    """A figure without samples (NaN) or over zero (infinity) is written as null: the report is
+    strict JSON, and no reader takes a non-number for a number."""
+    report = {"p99": math.nan, "steps": [{"ratio": math.inf, "delivered": 3}], "pair": (1.5, -math.inf)}
+    ready = json_ready(report)
+    assert ready == {"p99": None, "steps": [{"ratio": None, "delivered": 3}], "pair": [1.5, None]}
+    json.dumps(ready, allow_nan=False)
+
+
+def _not_a_number(constant: str) -> float:
+    raise AssertionError(f"the bench report holds {constant}, which is not JSON")
+
+
 def test_bench_quick(tmp_path: Path) -> None:
     out = tmp_path / "x.json"
     profiles = tmp_path / "profiles"
@@ -117,7 +145,7 @@ def test_bench_quick(tmp_path: Path) -> None:
         timeout=200,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(out.read_text())
+    report = json.loads(out.read_text(), parse_constant=_not_a_number)
     assert report["errors"] == []
     rows = {(row["scenario"], row["target"]): row for row in report["results"]}
     expected = {(s, t) for s in ("S1", "S2", "S3", "S4") for t in ("baseline", "hearth")}
@@ -138,6 +166,7 @@ def test_bench_quick(tmp_path: Path) -> None:
         for target in ("baseline", "hearth"):
             for step in ("fixed", "max"):
                 top = (profiles / f"{scenario}-{target}-{step}-top.txt").read_text()
-                assert int(top.split()[0]) > 0, top  # "N busy samples ..."
+                busy = top.split()[0]  # "N busy samples ..."
+                assert busy.isdigit() and int(busy) > 0, top
                 assert (profiles / f"{scenario}-{target}-{step}.txt").stat().st_size > 0
     assert (profiles / "S5-hearth-redis-2-max-node2-top.txt").exists()

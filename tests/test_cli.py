@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -22,7 +23,8 @@ from server.cli_serve import uvicorn_config
 from server.config import Settings
 from server.links import new_room_id, room_links
 from server.tokens import verify_invite
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, free_port
+from tests.polling import eventually
 
 SECRET = "cli-test-secret-" + "s" * 24
 
@@ -115,6 +117,116 @@ def test_token_flags_override_the_environment(tmp_path: Path) -> None:
     result = hearth(data_dir, *args, HEARTH_STORE=store, HEARTH_SECRET=secret)
     assert result.returncode == 0, result.stderr
     assert verify_invite(secret, result.stdout.strip()).role is Role.FACILITATOR
+
+
+@pytest.mark.parametrize(
+    ("flags", "base"),
+    [
+        (["--port", "8765"], "http://127.0.0.1:8765"),
+        (["--host", "::1", "--port", "8766"], "http://[::1]:8766"),
+        (["--public-url", "https://group.example.net/"], "https://group.example.net"),
+    ],
+)
+def test_rooms_create_links_follow_port_and_public_url(tmp_path: Path, flags: list[str], base: str) -> None:
+    """The links point where the server runs when `rooms create` is given what `serve` was given,
+    and the output says which base it used and how to change it."""
+    result = hearth(tmp_path / "data", "rooms", "create", "Evenings", *flags, HEARTH_PUBLIC_URL="")
+    assert result.returncode == 0, result.stderr
+    assert [link["base"] for link in links(result.stdout)] == [base, base]
+    assert f"Links use {base} (from --" in result.stdout
+
+
+def test_room_commands_use_the_base_serve_ran_with(tmp_path: Path) -> None:
+    """After `hearth serve --port N`, `rooms create` without flags prints links on port N (not
+    8080) and says so; a restarted server prints the command that shows the first room's links."""
+    data_dir = tmp_path / "data"
+    port = free_port()
+    first = asyncio.run(_serve_until_running(tmp_path, data_dir, port, "first.out"))
+    [first_facilitator, _] = links(first)
+    assert first_facilitator["base"] == f"http://127.0.0.1:{port}"
+
+    created = hearth(data_dir, "rooms", "create", "Evenings", HEARTH_PUBLIC_URL="")
+    assert result_ok(created)
+    base = f"http://127.0.0.1:{port}"
+    assert [link["base"] for link in links(created.stdout)] == [base, base]
+    assert f"Links use {base} (where `hearth serve` last ran" in created.stdout
+    assert "--public-url" in created.stdout
+
+    again = asyncio.run(_serve_until_running(tmp_path, data_dir, port, "again.out"))
+    assert links(again) == []  # no links in a restarted server's output: the command that prints them
+    assert f"hearth rooms links {first_facilitator['room']}" in again
+
+
+def result_ok(result: subprocess.CompletedProcess[str]) -> bool:
+    assert result.returncode == 0, result.stderr
+    return True
+
+
+async def _serve_until_running(tmp_path: Path, data_dir: Path, port: int, name: str) -> str:
+    """Run `hearth serve --port PORT` until it says it is running; return what it printed on stdout."""
+    out_path = tmp_path / name
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    env["HEARTH_DATA_DIR"] = str(data_dir)
+    with out_path.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+    try:
+        await eventually(
+            lambda: "Hearth is running" in out_path.read_text() or server.poll() is not None,
+            "hearth serve to start",
+            timeout=60,
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+    return out_path.read_text()
+
+
+def test_rooms_links_prints_the_current_links(tmp_path: Path) -> None:
+    """`rooms links ID` prints links that work for the room's current versions (after rotations),
+    on the base given like `serve`'s."""
+    data_dir = tmp_path / "data"
+    created = hearth(data_dir, "rooms", "create", "Evenings")
+    room = links(created.stdout)[0]["room"]
+    for kind in ("--member", "--member", "--facilitator"):
+        assert result_ok(hearth(data_dir, "rooms", "rotate", room, kind))
+
+    shown = hearth(data_dir, "rooms", "links", room, "--port", "8765", HEARTH_PUBLIC_URL="")
+    assert result_ok(shown)
+    facilitator, member = links(shown.stdout)
+    assert facilitator["base"] == member["base"] == "http://127.0.0.1:8765"
+    assert facilitator["room"] == member["room"] == room
+    config = asyncio.run(_stored_room(data_dir, room))
+    assert (config.invite_version, config.facilitator_version) == (3, 2)
+    secret = secret_of(data_dir)
+    f_claims = verify_invite(secret, facilitator["token"])
+    m_claims = verify_invite(secret, member["token"])
+    assert (f_claims.role, m_claims.role) == (Role.FACILITATOR, Role.MEMBER)
+    assert f_claims.current_for(config) and m_claims.current_for(config)
+
+    unknown = hearth(data_dir, "rooms", "links", "nope")
+    assert unknown.returncode == 1
+    assert "nope" in unknown.stderr
+
+
+async def _stored_room(data_dir: Path, room: str) -> RoomConfig:
+    directory = SqliteDirectory(data_dir / "hearth.db")
+    await directory.open()
+    try:
+        config = await directory.get(room)
+    finally:
+        await directory.close()
+    assert config is not None
+    return config
 
 
 def test_token_for_an_unknown_room_fails(tmp_path: Path) -> None:

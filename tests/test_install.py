@@ -15,6 +15,7 @@ all traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -154,3 +155,25 @@ def test_installed_hearth_serves_pages_and_a_probe_passes(installed: Path, tmp_p
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(5)
+
+
+def test_scripts_test_installs_apart_from_the_readme_environment() -> None:
+    """The README's first command installs Hearth into one environment and may be serving from it;
+    scripts/test installs the project editable, which would swap the package under that server.
+    So scripts/test has an environment of its own, kept out of git, of the image and of the
+    linters like the first one."""
+    readme = (ROOT / "README.md").read_text()
+    first = re.search(r"python3 -m venv (\S+) && \. \S+/bin/activate && pip install \.", readme)
+    assert first, "the README's first command"
+    script = (ROOT / "scripts" / "test").read_text()
+    own = re.search(r"^venv=(\S+)$", script, re.MULTILINE)
+    assert own, "scripts/test names its environment (venv=...)"
+    tests_env = own[1]
+    assert tests_env != first[1]
+    installs = [
+        line for line in script.splitlines() if "pip install" in line and not line.lstrip().startswith("#")
+    ]
+    assert installs and all(line.lstrip().startswith('"$venv"/bin/python') for line in installs), installs
+    assert f"{tests_env}/" in (ROOT / ".gitignore").read_text().split()
+    assert tests_env in (ROOT / ".dockerignore").read_text().split()
+    assert f'"{tests_env}"' in (ROOT / "pyproject.toml").read_text()

@@ -5,6 +5,7 @@ durable one with an append-only file (room definitions) and a live one that keep
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import subprocess
 import sys
@@ -128,3 +129,39 @@ def test_a_live_store_that_writes_to_disk_is_refused(
         snapshots.config_set("save", "")
         snapshots.close()
     assert result.returncode == 2 and "RDB snapshots" in result.stderr, result.stderr
+
+
+async def test_running_anyway_on_a_disk_live_store_warns_in_a_json_line(
+    durable_redis: DurableRedis, tmp_path: Path
+) -> None:
+    """With HEARTH_LIVE_STORE_PERSISTENCE=warn the node serves, and its warning is a JSON log line
+    like every other line on its stderr (log collectors parse them all)."""
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    environment = {"HEARTH_SECRET": SECRET, "PATH": "/usr/bin:/bin", "HEARTH_LIVE_STORE_PERSISTENCE": "warn"}
+    with out.open("w") as stdout, err.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", "0", "--store", durable_redis.url],
+            cwd=REPO,
+            env=environment,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    try:
+        await eventually(
+            lambda: "Hearth is running" in out.read_text() or server.poll() is not None,
+            "hearth serve to start",
+            timeout=TIMEOUT * 3,
+        )
+        await eventually(
+            lambda: "Uvicorn running" in err.read_text(), "uvicorn's start line", timeout=TIMEOUT * 3
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+    entries = [json.loads(line) for line in err.read_text().splitlines()]
+    [warning] = [entry for entry in entries if entry.get("reason") == "live_store_on_disk"]
+    assert warning["level"] == "warning" and "append-only file" in warning["msg"]

@@ -43,7 +43,7 @@ const CONFIRM = /** @type {Record<string, (name: string) => [string, string, str
     `${name} leaves the session at once and sees that a facilitator removed them. They can come back with the shared link (through the lobby when it is on).`,
     "Remove"],
   "remove-ban": (name) => [`Remove and ban ${name}?`,
-    `${name} leaves the session at once and cannot come back to this session, even with the shared link. You will be offered to replace the member link.`,
+    `${name} leaves the session at once and cannot come back to this session: with the shared link they could only wait in the lobby for you, and you will be offered to replace that link.`,
     "Remove and ban"],
 });
 

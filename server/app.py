@@ -105,6 +105,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/rooms/{room_id}", rooms_http.update_room, methods=["PATCH"]),
         Route("/api/rooms/{room_id}/invite", rooms_http.rotate_invite, methods=["POST"]),
         Route("/api/rooms/{room_id}/facilitator-link", rooms_http.rotate_facilitator_link, methods=["POST"]),
+        Route("/api/rooms/{room_id}/member-link", rooms_http.member_link, methods=["GET"]),
+        Route("/api/links/check", rooms_http.check_link, methods=["GET"]),
         Route("/api/check/config", check_api.check_config, methods=["POST"]),
         Route("/api/check", check_api.start_check, methods=["POST"]),
         Route("/api/check/{check_id}", check_api.end_check, methods=["DELETE"]),

@@ -114,3 +114,33 @@ async def _rotate(request: Request, role: Role) -> Response:
     await node.service.update_room(config)
     link = room_link(node.settings, config, role)
     return JSONResponse({"room": room_json(config), f"{role}_link": link})
+
+
+async def member_link(request: Request) -> Response:
+    """``GET /api/rooms/{id}/member-link``: the member link at the room's current invite version,
+    without rotating. A facilitator who came by a link printed by the CLI (or who reloaded in
+    another tab) has no member link in the page; this lets the invite panel show the link that
+    is already shared instead of offering to replace it."""
+    config = await _facilitator_room(request)
+    if isinstance(config, JSONResponse):
+        return config
+    link = room_link(node_of(request).settings, config, Role.MEMBER)
+    return JSONResponse({"member_link": link}, headers={"cache-control": "no-store"})
+
+
+async def check_link(request: Request) -> Response:
+    """``GET /api/links/check`` with the invite token as a bearer token: whether this link could
+    join its room now, without joining. The room page asks when it opens, so a bad or replaced
+    link is reported at once rather than after the form is filled in."""
+    node = node_of(request)
+    try:
+        claims = tokens.verify_invite(node.settings.secret, bearer(request) or "")
+    except tokens.TokenError:
+        return api_error(401, ErrorCode.UNAUTHORIZED, "this link is invalid or has expired")
+    try:
+        config = await node.service.current_config(claims.room)
+    except RoomNotFound:
+        return api_error(404, ErrorCode.NOT_FOUND, "no such room")
+    if not claims.current_for(config):
+        return api_error(401, ErrorCode.UNAUTHORIZED, "this invite link was replaced by a newer one")
+    return JSONResponse({"room": config.id, "role": str(claims.role)}, headers={"cache-control": "no-store"})

@@ -52,6 +52,12 @@ function setUp(linkToken) {
     },
   });
   showScreen("screen-join");
+  checkLink(linkToken).then((refusal) => {
+    if (!refusal || client) return; // a working link, or already joining (the join reports)
+    join.stop();
+    join.ready.then(() => { for (const track of join.media.stream.getTracks()) track.stop(); });
+    showError(refusal.code, refusal.message);
+  });
 
   /** @param {import("./ui/join.js").JoinChoice} choice */
   function begin(choice) {
@@ -108,6 +114,26 @@ function setUp(linkToken) {
     else if (detail.reason === "replaced") showScreen("screen-replaced");
     else if (detail.reason === "denied") showError("denied");
     else showError(detail.code ?? ErrorCode.UNAUTHORIZED, detail.message);
+  }
+}
+
+/**
+ * Whether the link could join its room now (GET /api/links/check, which joins nothing): a bad,
+ * expired or replaced link is reported when the page opens, not after the form is filled in.
+ * Anything other than a clear refusal (offline, a server error) counts as fine: joining then
+ * says what is wrong.
+ * @param {string} linkToken
+ * @returns {Promise<{code: string, message: string} | null>}
+ */
+async function checkLink(linkToken) {
+  try {
+    const response = await fetch("/api/links/check", { headers: { authorization: `Bearer ${linkToken}` }, cache: "no-store" });
+    if (response.ok) return null;
+    if (response.status !== 401 && response.status !== 404) return null;
+    const error = (await response.json())?.error;
+    return { code: String(error?.code ?? ErrorCode.UNAUTHORIZED), message: String(error?.message ?? "") };
+  } catch {
+    return null;
   }
 }
 

@@ -31,6 +31,7 @@ async def test_a_ban_offers_to_rotate_the_member_link_and_the_facilitator_link_c
     await wait_in_room(ann)
 
     await fac.locator("#people-list li", has_text="Ann").locator(".remove-ban").click()
+    await fac.locator("#confirm-remove").click()  # removing asks first
     await expect(ann.locator("#screen-removed")).to_be_visible()
     dialog = fac.locator("#rotate-member-dialog")
     await expect(dialog).to_be_visible()
@@ -64,6 +65,7 @@ async def test_a_ban_offers_to_rotate_the_member_link_and_the_facilitator_link_c
     assert uses == [new_facilitator, new_facilitator]
     before = await member_link.input_value()
     await fac.locator("#rotate-invite").click()
+    await fac.locator("#confirm-rotate-invite").click()  # replacing the shared link asks first
     await expect(fac.locator("#invite-status")).to_contain_text("New link ready")
     await expect(member_link).not_to_have_value(before)  # the status above may be the last rotation's
     assert verify_invite(SECRET, token_of(await member_link.input_value())).version == 3

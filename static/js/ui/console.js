@@ -2,7 +2,10 @@
 /** The facilitator console: lobby (admit, deny, admit all, deny all; who waits only because of
  * a ban is marked), floor mode, turn timer, circle order (move up/down buttons, keyboard
  * friendly), next/end floor, mute all, lower all hands, lock, and ending the session behind a
- * confirmation dialog. */
+ * confirmation dialog. Admit and Deny are disabled while their request is in flight, and a
+ * repeat that finds the person no longer waiting (`invalid_target`: a double click, or a
+ * co-facilitator was quicker) is silent: nothing went wrong. */
+import { ErrorCode } from "../codes.js";
 import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, setPressed, syncList } from "./dom.js";
@@ -53,15 +56,23 @@ export class Console {
   }
 
   /** Run one client command; say so when it is refused.
-   * @param {() => Promise<void>} command @param {string} what @param {{closes?: boolean}} [options] */
-  async act(command, what, { closes = false } = {}) {
+   * @param {() => Promise<void>} command @param {string} what
+   * @param {{closes?: boolean, button?: HTMLButtonElement, onePerson?: boolean}} [options]
+   *   `button` is disabled while the request is in flight; `onePerson`: the command names one
+   *   person, and their being gone already (`invalid_target`) is no failure */
+  async act(command, what, { closes = false, button, onePerson = false } = {}) {
+    if (button?.disabled) return false;
+    if (button) button.disabled = true;
     try {
       await command();
       return true;
     } catch (err) {
       const error = /** @type {Error & {code?: string}} */ (err);
-      if (error.code !== "disconnected" || !closes) toast(`${what}: ${error.message}.`, "warning");
+      const quiet = (error.code === "disconnected" && closes) || (error.code === ErrorCode.INVALID_TARGET && onePerson);
+      if (!quiet) toast(`${what}: ${error.message}.`, "warning");
       return false;
+    } finally {
+      if (button) button.disabled = false;
     }
   }
 
@@ -117,9 +128,9 @@ export class Console {
         ? [el("span", { className: "waiting-reason hint", text: "came with the shared link after a ban" })] : []),
       el("span", { className: "button-row" },
         el("button", { className: "admit primary small", text: "Admit", attrs: { type: "button", "aria-label": `Admit ${w.name}` },
-          on: { click: () => this.act(() => this.client.admit(w.id), "Admit") } }),
+          on: { click: (event) => this.act(() => this.client.admit(w.id), "Admit", { button: event.currentTarget, onePerson: true }) } }),
         el("button", { className: "deny secondary small", text: "Deny", attrs: { type: "button", "aria-label": `Do not admit ${w.name}` },
-          on: { click: () => this.act(() => this.client.deny(w.id), "Deny") } }))),
+          on: { click: (event) => this.act(() => this.client.deny(w.id), "Deny", { button: event.currentTarget, onePerson: true }) } }))),
     () => {});
     byId("lobby-count").textContent = state.lobby.length ? `(${state.lobby.length})` : "";
     byId("lobby-ban-hint").hidden = !state.lobby.some((w) => w.reason === "after_ban");

@@ -1,7 +1,12 @@
 // @ts-check
 /** The people list: everyone's microphone, camera, hand and presence; for facilitators, a row
  * of actions per person (mute, allow to speak, lower hand, give the floor, remove, remove and
- * ban), each shown by the capabilities it needs (`NEEDS`). Actions are plain buttons so they work from the keyboard; the server checks each one. */
+ * ban), each shown by the capabilities it needs (`NEEDS`). Actions are plain buttons so they work from the keyboard; the server checks each one.
+ * Remove and "Remove and ban" sit in their own group, apart from the everyday actions (a slip
+ * next to "Give the floor" must not remove anyone), and each asks first in a dialog that says who
+ * and what happens, with Cancel focused. A button is disabled while its request is in flight,
+ * and a repeat that finds the person already gone (`invalid_target`) is silent. */
+import { ErrorCode } from "../codes.js";
 import { can, roleCan } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
@@ -19,8 +24,8 @@ const MEMBER_ACTIONS = /** @type {[string, string, string, PersonCommand][]} */ 
   ["allow-speak", "Allow to speak", "Allow to speak:", (client, id) => client.allowSpeak(id)],
   ["lower-hand", "Lower hand", "Lower the hand of", (client, id) => client.lowerHand(id)],
   ["give-floor", "Give the floor", "Give the floor to", (client, id) => client.giveFloor(id)],
-  ["remove", "Remove", "Remove from the session:", (client, id) => client.remove(id)],
-  ["remove-ban", "Remove and ban", "Remove and ban for this session:", (client, id) => client.remove(id, { ban: true })],
+  ["remove", "Remove…", "Remove from the session:", (client, id) => client.remove(id)],
+  ["remove-ban", "Remove and ban…", "Remove and ban for this session:", (client, id) => client.remove(id, { ban: true })],
 ]);
 /** What each action needs: a capability of yours, and (`true`) a target who is not "protected". */
 const NEEDS = /** @type {Record<string, [string, boolean]>} */ ({
@@ -30,6 +35,16 @@ const NEEDS = /** @type {Record<string, [string, boolean]>} */ ({
   "give-floor": ["run_floor", false],
   "remove": ["remove", true],
   "remove-ban": ["remove", true],
+});
+
+/** Actions that need a confirmation, and what the dialog says: [title, explanation, confirm button]. */
+const CONFIRM = /** @type {Record<string, (name: string) => [string, string, string]>} */ ({
+  "remove": (name) => [`Remove ${name} from the session?`,
+    `${name} leaves the session at once and sees that a facilitator removed them. They can come back with the shared link (through the lobby when it is on).`,
+    "Remove"],
+  "remove-ban": (name) => [`Remove and ban ${name}?`,
+    `${name} leaves the session at once and cannot come back to this session: with the shared link they could only wait in the lobby for you, and you will be offered to replace that link.`,
+    "Remove and ban"],
 });
 
 /** The actions you may take on `p`. @param {RoomState} state @param {Participant} p */
@@ -44,6 +59,16 @@ export class People {
     this.client = client;
     this.onBanned = onBanned;
     this.list = byId("people-list");
+    this.dialog = /** @type {HTMLDialogElement} */ (byId("remove-dialog"));
+    /** @type {(() => void) | null} what "confirm" in the dialog runs */
+    this.pending = null;
+    byId("cancel-remove").addEventListener("click", () => this.dialog.close());
+    this.dialog.addEventListener("close", () => { this.pending = null; });
+    byId("confirm-remove").addEventListener("click", () => {
+      const run = this.pending;
+      this.dialog.close();
+      run?.();
+    });
   }
 
   render() {
@@ -65,13 +90,24 @@ export class People {
         el("span", { className: "person-name" }),
         el("span", { className: "person-status" })));
     const actions = actionsFor(state, p);
+    /** @param {[string, string, string, PersonCommand]} action */
+    const button = ([cls, text, prefix, command]) => {
+      const node = el("button", {
+        className: `${cls} action small`, text,
+        attrs: { type: "button", "aria-label": `${prefix} ${p.name}` },
+        on: { click: () => CONFIRM[cls]
+          ? this.confirm(p.name, cls, () => this.act(p.id, cls, command, text, node))
+          : this.act(p.id, cls, command, text, node) },
+      });
+      return node;
+    };
+    const everyday = actions.filter(([cls]) => !CONFIRM[cls]);
+    const removal = actions.filter(([cls]) => CONFIRM[cls]);
     if (actions.length) {
       li.append(el("div", { className: "person-actions", attrs: { role: "group", "aria-label": `Actions for ${p.name}` } },
-        ...actions.map(([cls, text, prefix, command]) => el("button", {
-          className: `${cls} action small`, text,
-          attrs: { type: "button", "aria-label": `${prefix} ${p.name}` },
-          on: { click: () => this.act(p.id, cls, command, text) },
-        }))));
+        ...everyday.map(button),
+        ...(removal.length ? [el("div", { className: "person-removal", attrs: { role: "group", "aria-label": `Remove ${p.name}` } },
+          ...removal.map(button))] : [])));
     }
     return li;
   }
@@ -107,13 +143,32 @@ export class People {
     }
   }
 
-  /** @param {string} target @param {string} cls @param {PersonCommand} command @param {string} what */
-  async act(target, cls, command, what) {
+  /** Ask first: who, what happens; Cancel is focused (as in the End dialog).
+   * @param {string} name @param {string} cls @param {() => void} run */
+  confirm(name, cls, run) {
+    const [title, text, action] = CONFIRM[cls](name);
+    byId("remove-title").textContent = title;
+    byId("remove-text").textContent = text;
+    byId("confirm-remove").textContent = action;
+    this.pending = run;
+    if (!this.dialog.open) this.dialog.showModal();
+    byId("cancel-remove").focus();
+  }
+
+  /** @param {string} target @param {string} cls @param {PersonCommand} command @param {string} what
+   * @param {HTMLButtonElement} button disabled while the request is in flight (no double sends) */
+  async act(target, cls, command, what, button) {
+    if (button.disabled) return;
+    button.disabled = true;
     try {
       await command(this.client, target);
       if (cls === "remove-ban") this.onBanned();
     } catch (err) {
-      toast(`${what}: ${/** @type {Error} */ (err).message}.`, "warning");
+      const error = /** @type {Error & {code?: string}} */ (err);
+      // The person left (or a co-facilitator acted first): nothing to say.
+      if (error.code !== ErrorCode.INVALID_TARGET) toast(`${what.replace("…", "")}: ${error.message}.`, "warning");
+    } finally {
+      button.disabled = false;
     }
   }
 }

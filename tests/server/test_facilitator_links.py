@@ -87,7 +87,8 @@ async def test_hearth_rooms_rotate_revokes_links_on_a_running_server(start_serve
     status, output = await run_cli(argv, env)
     assert status == 0
     lines = output.splitlines()
-    assert lines[0].startswith(f"Room {room.id}:") and len(lines) == 2
+    assert lines[0].startswith(f"Room {room.id}:") and len(lines) == 3
+    assert lines[2] == "Links use https://hearth.example.org (from --public-url/HEARTH_PUBLIC_URL)."
     assert lines[1].startswith(f"Facilitator link: https://hearth.example.org/r/{room.id}#k=")
     new = lines[1].split("#k=", 1)[1]
     await refused_by_every_route(server, room, room.facilitator)

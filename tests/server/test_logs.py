@@ -16,6 +16,9 @@ from server import logs
 def restore_logging() -> Iterator[None]:
     """``logs.configure`` sets process-wide logging: put it back for the other tests."""
     names = ("hearth", "py.warnings")
+    # Another test's server may have hooked warnings already, and pytest puts its own hook back
+    # after each test: logging would then think it still captures them. Start from unhooked.
+    logging.captureWarnings(False)
     saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in names}
     yield
     logging.captureWarnings(False)

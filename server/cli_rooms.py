@@ -20,7 +20,7 @@ from rooms.backends.sqlite_directory import SqliteDirectory
 from rooms.model import Role, RoomConfig
 from server import rooms_api
 from server.config import Settings, env_name
-from server.links import SECONDS_PER_DAY, room_link, room_links
+from server.links import SECONDS_PER_DAY, room_link
 from server.tokens import mint_invite
 
 T = TypeVar("T")
@@ -52,12 +52,7 @@ def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
     except rooms_api.FieldsRefused as refused:
         raise CommandError(str(refused), status=2) from None
     config = asyncio.run(_with_directory(settings, lambda store: rooms_api.create_room(store, fields)))
-    settings, base = link_settings(settings, args)
-    facilitator_link, member_link = room_links(settings, config)
-    print(f"Room {config.id}: {config.title}")
-    print(f"Facilitator link: {facilitator_link}")
-    print(f"Member link:      {member_link}")
-    print(base)
+    _print_links(settings, args, config, facilitator=True, member=True)
     return 0
 
 
@@ -67,12 +62,7 @@ def run_rooms_links(settings: Settings, args: argparse.Namespace) -> int:
     config = asyncio.run(_with_directory(settings, lambda directory: directory.get(args.room)))
     if config is None:
         raise CommandError(f"no room {args.room!r} in {settings.store}")
-    settings, base = link_settings(settings, args)
-    facilitator_link, member_link = room_links(settings, config)
-    print(f"Room {config.id}: {config.title}")
-    print(f"Facilitator link: {facilitator_link}")
-    print(f"Member link:      {member_link}")
-    print(base)
+    _print_links(settings, args, config, facilitator=True, member=True)
     return 0
 
 
@@ -93,14 +83,21 @@ def run_rooms_rotate(settings: Settings, args: argparse.Namespace) -> int:
         return config
 
     config = asyncio.run(_with_directory(settings, work))
+    _print_links(settings, args, config, facilitator=args.facilitator, member=args.member)
+    return 0
+
+
+def _print_links(
+    settings: Settings, args: argparse.Namespace, config: RoomConfig, *, facilitator: bool, member: bool
+) -> None:
+    """The room, the links asked for, and which base they use (``link_settings``)."""
     settings, base = link_settings(settings, args)
     print(f"Room {config.id}: {config.title}")
-    if args.facilitator:
+    if facilitator:
         print(f"Facilitator link: {room_link(settings, config, Role.FACILITATOR)}")
-    if args.member:
+    if member:
         print(f"Member link:      {room_link(settings, config, Role.MEMBER)}")
     print(base)
-    return 0
 
 
 def run_rooms_list(settings: Settings, args: argparse.Namespace) -> int:

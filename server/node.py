@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rooms.backends.base import Presence
+from rooms.limits import Limits
 from rooms.service import RoomService
 from server.config import Settings
 from server.hub import Hub
@@ -22,8 +23,10 @@ class Node:
     node_id: str
     signal_budgets: SignalBudgets = field(init=False)  # per sender, across its reconnects
     views: Views = field(init=False)  # what each connection builds its welcome and snapshots with
+    limits: Limits = field(init=False)  # settings.limits(), made once: every chat message reads it
 
     def __post_init__(self) -> None:
         settings = self.settings
         self.views = Views(self.service, settings)
+        self.limits = settings.limits()
         self.signal_budgets = SignalBudgets(settings.signal_bytes_per_second, settings.signal_bytes_burst)

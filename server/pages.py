@@ -16,7 +16,7 @@ async def home(request: Request) -> Response:
     context = {
         "organizer_key_required": node.settings.organizer_key is not None,
         "default_agreement": DEFAULT_AGREEMENT,
-        "limits": node.settings.limits(),
+        "limits": node.limits,
     }
     return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
 
@@ -30,5 +30,5 @@ async def room_page(request: Request) -> Response:
         return templates.TemplateResponse(  # type: ignore[no-any-return]
             request, "error.html", {"message": "This room does not exist."}, status_code=404
         )
-    context = {"room": config, "limits": node.settings.limits()}  # the join form's maxlength
+    context = {"room": config, "limits": node.limits}  # the join form's maxlength
     return templates.TemplateResponse(request, "room.html", context)  # type: ignore[no-any-return]

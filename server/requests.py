@@ -102,7 +102,7 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
 async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
     # The rules (not empty, not too long, the ring's caps) are the engine's: the command carries
     # this server's limits to it.
-    limits = node.settings.limits()
+    limits = node.limits
     command = protocol.to_command(msg, conn.pid)
     caps = {
         "max_chars": limits.max_chat_chars,

@@ -182,6 +182,14 @@ async def wait_in_room(page: Page) -> str:
     return pid
 
 
+async def in_room(people: People, server: Running, room_id: str, token: str, name: str) -> Page:
+    """A person who opened ``token``'s link, joined through the screens and is in the room."""
+    page = await people.open(room_url(server.base_url, room_id, token))
+    await join_through_screens(page, name)
+    await wait_in_room(page)
+    return page
+
+
 async def stats(page: Page) -> dict[str, Any]:
     result: dict[str, Any] = await page.evaluate("async () => await window.hearth.mesh.stats()")
     return result

@@ -8,7 +8,7 @@ import re
 from playwright.async_api import expect
 
 from server.tokens import verify_invite
-from tests.e2e.conftest import People, join_through_screens, room_url, wait_in_room
+from tests.e2e.conftest import People, in_room
 from tests.server.conftest import SECRET, Running, StartServer, token_of
 
 
@@ -23,12 +23,8 @@ async def test_a_ban_offers_to_rotate_the_member_link_and_the_facilitator_link_c
 ) -> None:
     server = await start_server()
     room = await server.create_room(title="Tuesday group", lobby=False)
-    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
-    await join_through_screens(fac, "Fran")
-    await wait_in_room(fac)
-    ann = await people.open(room_url(server.base_url, room.id, room.member))
-    await join_through_screens(ann, "Ann")
-    await wait_in_room(ann)
+    fac = await in_room(people, server, room.id, room.facilitator, "Fran")
+    ann = await in_room(people, server, room.id, room.member, "Ann")
 
     await fac.locator("#people-list li", has_text="Ann").locator(".remove-ban").click()
     await fac.locator("#confirm-remove").click()  # removing asks first

@@ -10,7 +10,7 @@ import re
 from playwright.async_api import expect
 
 from server.tokens import verify_invite
-from tests.e2e.conftest import People, join_through_screens, room_url, wait_in_room
+from tests.e2e.conftest import People, in_room, join_through_screens, room_url, wait_in_room
 from tests.server.conftest import SECRET, StartServer, token_of
 
 
@@ -19,12 +19,8 @@ async def test_remove_asks_first_and_cancel_keeps_the_person(
 ) -> None:
     server = await start_server()
     room = await server.create_room(title="Tuesday group", lobby=False)
-    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
-    await join_through_screens(fac, "Fran")
-    await wait_in_room(fac)
-    ann = await people.open(room_url(server.base_url, room.id, room.member))
-    await join_through_screens(ann, "Ann")
-    await wait_in_room(ann)
+    fac = await in_room(people, server, room.id, room.facilitator, "Fran")
+    ann = await in_room(people, server, room.id, room.member, "Ann")
 
     row = fac.locator("#people-list li", has_text="Ann")
     await row.locator("button.remove").click()
@@ -62,9 +58,7 @@ async def test_the_invite_panel_shows_the_shared_link_and_asks_before_replacing_
     server = await start_server()
     room = await server.create_room(title="Tuesday group", lobby=False)
     # Came by the link the CLI printed: this tab never saw the member link.
-    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
-    await join_through_screens(fac, "Fran")
-    await wait_in_room(fac)
+    fac = await in_room(people, server, room.id, room.facilitator, "Fran")
     member_link = fac.locator("#member-link")
     await expect(member_link).to_have_value(re.compile(rf"/r/{room.id}#k="))
     shown = token_of(await member_link.input_value())
@@ -94,9 +88,7 @@ async def test_a_double_click_on_admit_shows_no_technical_error(
 ) -> None:
     server = await start_server()
     room = await server.create_room(title="Tuesday group", lobby=True)
-    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
-    await join_through_screens(fac, "Fran")
-    await wait_in_room(fac)
+    fac = await in_room(people, server, room.id, room.facilitator, "Fran")
     ann = await people.open(room_url(server.base_url, room.id, room.member))
     await join_through_screens(ann, "Ann")
     waiting = fac.locator("#lobby-list li", has_text="Ann")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from server.app import create_app
 from server.cli_serve import uvicorn_config
 from server.config import Settings
+from server.hub import Connection as HubConnection
 from server.node import Node
 
 SECRET = "test-secret-" + "x" * 28  # 40 bytes: above the 32-byte minimum
@@ -336,3 +338,18 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
 async def server(start_server: StartServer) -> Running:
     """A server with the default settings (and the test secret)."""
     return await start_server()
+
+
+async def member_who_stops_reading(server: Running, room: Room, name: str) -> tuple[Client, HubConnection]:
+    """A member joined on a socket with a small receive buffer that, after its welcome, reads
+    nothing; and the server's side of it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
+    client = await server.connect(max_queue=1, sock=sock)
+    assert (await client.join(room.member, name))["type"] == "welcome"
+    await client.drain()
+    server_side = server.node.hub.connection(room.id, client.id)
+    assert server_side is not None
+    return client, server_side

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import socket
 import time
 import warnings
 from typing import Any
@@ -14,9 +12,14 @@ import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from rooms.model import Role
-from server.connection import Connection
 from server.tokens import mint_invite
-from tests.server.conftest import SECRET, Client, Room, Running, StartServer, token_of
+from tests.server.conftest import (
+    SECRET,
+    Running,
+    StartServer,
+    member_who_stops_reading,
+    token_of,
+)
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -202,21 +205,6 @@ async def test_end_session_closes_every_socket_4010_lobby_included(server: Runni
 
 
 # 4011 --------------------------------------------------------------------------------------------
-
-
-async def member_who_stops_reading(server: Running, room: Room, name: str) -> tuple[Client, Connection]:
-    """A member joined on a socket with a small receive buffer that, after its welcome, reads
-    nothing; and the server's side of it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
-    client = await server.connect(max_queue=1, sock=sock)
-    assert (await client.join(room.member, name))["type"] == "welcome"
-    await client.drain()
-    server_side = server.node.hub.connection(room.id, client.id)
-    assert server_side is not None
-    return client, server_side
 
 
 async def test_a_client_that_stops_reading_is_closed_4011_and_nobody_waits(start_server: StartServer) -> None:

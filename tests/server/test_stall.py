@@ -8,16 +8,13 @@ behaviour, never on timings.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
 from server import metrics
-from server.connection import Connection
-from tests.server.conftest import Client, Room, Running, StartServer
+from tests.server.conftest import Client, StartServer, member_who_stops_reading
 
 UNLIMITED = {"rate_per_second": 100_000, "rate_burst": 100_000}
 
@@ -34,21 +31,6 @@ async def post(client: Client, texts: list[str], *, private: bool = False) -> No
             message["to"] = "facilitators"
         await client.ok(message, ref=f"c{n}")
     client.inbox.clear()
-
-
-async def non_reader(server: Running, room: Room, name: str) -> tuple[Client, Connection]:
-    """A member joined on a socket with a small receive buffer that, after its welcome, reads
-    nothing until the test reads; and the server's side of it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 5)
-    client = await server.connect(max_queue=1, sock=sock)
-    assert (await client.join(room.member, name))["type"] == "welcome"
-    await client.drain()
-    server_side = server.node.hub.connection(room.id, client.id)
-    assert server_side is not None
-    return client, server_side
 
 
 # The chat cap ----------------------------------------------------------------------------------
@@ -152,7 +134,7 @@ async def test_a_socket_asking_for_snapshots_without_reading_gets_a_bounded_numb
     room, _fac, (ann,) = await server.live_room("Ann")
     await post(ann, [f"{n} " + "x" * 1_000 for n in range(50)])
     _other_room, other_fac, (other,) = await server.live_room("Other")
-    flooder, _ = await non_reader(server, room, "Flood")
+    flooder, _ = await member_who_stops_reading(server, room, "Flood")
     before = snapshots_built()
 
     for n in range(1_000):
@@ -211,7 +193,7 @@ async def test_a_non_reader_is_closed_4011_when_its_outbox_holds_too_many_bytes(
 ) -> None:
     server = await start_server(outbox_size=10_000, outbox_bytes=65_536, max_chat_chars=50_000, **UNLIMITED)
     room, fac, (_reader,) = await server.live_room("Reader")
-    slow, server_side = await non_reader(server, room, "Slow")
+    slow, server_side = await member_who_stops_reading(server, room, "Slow")
     sent = 0
     while server_side.closing is None:
         assert sent < 300, "the outbox grew past its byte limit"
@@ -235,7 +217,7 @@ async def test_a_signal_flood_does_not_close_its_target(start_server: StartServe
     into the victim's 4011."""
     server = await start_server(outbox_bytes=262_144)
     room, fac, (attacker,) = await server.live_room("Mallory")
-    victim, server_side = await non_reader(server, room, "Victim")
+    victim, server_side = await member_who_stops_reading(server, room, "Victim")
     dropped = metrics.REGISTRY.get_sample_value("hearth_signals_dropped_total") or 0.0
     data = offer(15_000)
     for n in range(590):  # within the signal burst: only the victim's side can stop this

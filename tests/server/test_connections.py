@@ -53,6 +53,19 @@ async def admitted_socket(server: Running) -> Client:
             await asyncio.sleep(0.05)
 
 
+async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Send ``data`` a byte every 50 ms until the server closes (or TIMEOUT passes)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    with contextlib.suppress(ConnectionError):
+        for byte in data:
+            if reader.at_eof() or loop.time() > deadline:
+                break
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+
 async def test_half_a_request_line_is_closed_after_the_header_timeout(start_server: StartServer) -> None:
     server = await start_server(header_timeout=0.5)
     reader, writer = await open_raw(server)
@@ -63,15 +76,7 @@ async def test_half_a_request_line_is_closed_after_the_header_timeout(start_serv
     writer.close()
     # Trickling bytes does not reset the deadline (uvicorn's keep-alive timer would be).
     reader, writer = await open_raw(server)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    with contextlib.suppress(ConnectionError):
-        for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 1000:
-            if reader.at_eof() or loop.time() > deadline:
-                break
-            writer.write(bytes([byte]))
-            await writer.drain()
-            await asyncio.sleep(0.05)
+    await trickle(reader, writer, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 1000)
     assert (await closed_by_server(reader, TIMEOUT)) == b""
     assert reader.at_eof()
     writer.close()
@@ -97,15 +102,7 @@ async def test_the_header_deadline_applies_to_each_request_on_a_kept_alive_conne
     assert head.startswith(b"HTTP/1.1 200")
     await asyncio.wait_for(reader.readexactly(2), TIMEOUT)  # "ok"
     # Keep the connection busy with a second request that never completes its headers.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    with contextlib.suppress(ConnectionError):
-        for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 1000:
-            if reader.at_eof() or loop.time() > deadline:
-                break
-            writer.write(bytes([byte]))
-            await writer.drain()
-            await asyncio.sleep(0.05)
+    await trickle(reader, writer, b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 1000)
     assert (await closed_by_server(reader, TIMEOUT)) == b""
     assert reader.at_eof()
     writer.close()

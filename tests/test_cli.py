@@ -23,7 +23,7 @@ from server.cli_serve import uvicorn_config
 from server.config import Settings
 from server.links import new_room_id, room_links
 from server.tokens import verify_invite
-from tests.conftest import RedisServer, free_port
+from tests.conftest import RedisServer, free_port, stop_process
 from tests.polling import eventually
 
 SECRET = "cli-test-secret-" + "s" * 24
@@ -182,12 +182,7 @@ async def _serve_until_running(tmp_path: Path, data_dir: Path, port: int, name: 
             timeout=60,
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+        stop_process(server, 30)
     return out_path.read_text()
 
 

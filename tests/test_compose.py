@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from server.config import Settings
+from tests.conftest import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -599,12 +600,7 @@ def running_coturn(directory: Path, host: str, *extra: str) -> Iterator[tuple[in
         assert process.poll() is None, f"turnserver exited: {_log_text(directory)[-2000:]}"
         yield port, secret
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, 5)
 
 
 @pytest.fixture

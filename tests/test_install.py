@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_PARTS = ("pyproject.toml", "server", "rooms", "web", "static")
 
@@ -149,12 +151,7 @@ def test_installed_hearth_serves_pages_and_a_probe_passes(installed: Path, tmp_p
         assert probe.returncode == 0, probe.stdout + probe.stderr
         assert "media flowed both ways" in probe.stdout
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
+        stop_process(server, 10)
 
 
 def test_scripts_test_installs_apart_from_the_readme_environment() -> None:

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stop_process
+
 TURN_SECRET = "turn-test-secret-" + "y" * 20
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "turnserver.conf"
 RELAY_PORTS = 30  # relay ports per server: one allocation per connection (max-bundle)
@@ -162,12 +164,7 @@ class TurnServer:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process, 5)
 
     def _wait_for_binding(self) -> None:
         """Until the server answers a STUN binding request (at most ``STARTUP_SECONDS``)."""

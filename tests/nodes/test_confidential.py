@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import RedisServer, started_redis
+from tests.conftest import RedisServer, started_redis, stop_process
 from tests.nodes.conftest import REPO, StartNode
 from tests.polling import eventually
 from tests.server.conftest import SECRET, TIMEOUT
@@ -156,12 +156,7 @@ async def test_running_anyway_on_a_disk_live_store_warns_in_a_json_line(
             lambda: "Uvicorn running" in err.read_text(), "uvicorn's start line", timeout=TIMEOUT * 3
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+        stop_process(server, 30)
     entries = [json.loads(line) for line in err.read_text().splitlines()]
     [warning] = [entry for entry in entries if entry.get("reason") == "live_store_on_disk"]
     assert warning["level"] == "warning" and "append-only file" in warning["msg"]

@@ -24,6 +24,7 @@ import sysconfig
 import time
 import urllib.request
 import venv
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     script.write_text(f"#!{bin_dir / 'python'}\nimport sys\nfrom server.cli import main\nsys.exit(main())\n")
     script.chmod(0o755)
     yield bin_dir
+
+
+def test_the_wheel_holds_every_file_of_the_packages(installed: Path) -> None:
+    """Every file git tracks under the package folders ships (docs aside): a new module, template
+    or script that pyproject's package data misses fails here, not on a real install."""
+    (wheel,) = (installed.parent.parent / "wheels").glob("hearth-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", *PACKAGE_PARTS[1:]], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked
+    assert [path for path in tracked if path not in shipped and not path.endswith(".md")] == []
 
 
 def _run(bin_dir: Path, *args: str, cwd: Path, env: dict[str, str], timeout: float = 60) -> str:

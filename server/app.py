@@ -15,8 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,6 +27,7 @@ from server.echo import EchoChecks
 from server.guards import RequestGuard, SecurityHeaders, allowed_host_names, host_allowed, security_headers
 from server.hub import Hub
 from server.node import Node
+from server.static_files import CompressPages, StaticFiles
 from server.upkeep import run_upkeep
 from server.ws import serve_socket
 
@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
             service.close()
             await backends.close()
 
+    static = StaticFiles()
     routes = [
         Route("/", pages.home),
         Route("/api/rooms", rooms_http.create_room, methods=["POST"]),
@@ -114,15 +115,17 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics_page),
-        Mount("/static", StaticFiles(directory=str(files("static"))), name="static"),
+        Route("/static/v/{version}/{path:path}", static.versioned),
+        Route("/static/{path:path}", static.plain),
     ]
     app = HearthApp(
         socket=serve_socket,
         settings=settings,
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(RequestGuard, settings=settings)],
+        middleware=[Middleware(RequestGuard, settings=settings), Middleware(CompressPages)],
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(files("web") / "templates"))
+    app.state.templates.env.globals["static_url"] = static.url
     return app

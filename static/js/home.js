@@ -5,9 +5,11 @@
  * where the "share this invite link" panel shows it.
  */
 import { byId } from "./ui/dom.js";
+import { watchLengths } from "./ui/length-notes.js";
 import { memberLinkKey } from "./ui/link.js";
 
 const form = /** @type {HTMLFormElement} */ (byId("create-room"));
+watchLengths(form);
 const errorBox = byId("create-error");
 const submit = /** @type {HTMLButtonElement} */ (byId("create-button"));
 

@@ -8,6 +8,7 @@ import { HearthClient } from "./protocol.js";
 import { Mesh } from "./rtc.js";
 import { byId } from "./ui/dom.js";
 import { JoinScreen } from "./ui/join.js";
+import { watchLengths } from "./ui/length-notes.js";
 import { deviceId, peekClaims, TabMemory, takeLinkToken } from "./ui/link.js";
 import { showLobby } from "./ui/lobby.js";
 import { RoomView } from "./ui/room.js";
@@ -21,6 +22,7 @@ const token = takeLinkToken(roomId);
 /** @type {DebugHandle} */
 const handle = { client: null, mesh: null, check: null };
 /** @type {any} */ (window).hearth = handle;
+watchLengths(document);
 
 if (!token) {
   showError("no_token");

@@ -5,6 +5,7 @@
 import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
+import { noteLength } from "./length-notes.js";
 
 /** @typedef {import("../state.js").ChatMessage} ChatMessage */
 
@@ -55,6 +56,7 @@ export class Chat {
     try {
       await this.client.chat(text, { toFacilitators: this.private.checked });
       this.input.value = "";
+      noteLength(this.input);
     } catch (err) {
       toast(`Your message was not sent: ${/** @type {Error} */ (err).message}.`, "warning");
     } finally {

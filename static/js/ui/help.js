@@ -1,6 +1,7 @@
 // @ts-check
 /** "Need help now?": the room's crisis resources and a private line to the facilitators. */
 import { byId } from "./dom.js";
+import { noteLength } from "./length-notes.js";
 
 const FALLBACK = "If you are in danger or thinking about harming yourself, please call your local emergency number now. You can also write to the facilitators below: only they will see it.";
 
@@ -42,6 +43,7 @@ export class HelpPanel {
     try {
       await this.client.chat(text, { toFacilitators: true });
       input.value = "";
+      noteLength(input);
       status.textContent = "Sent privately to the facilitators. They will see it in their chat.";
     } catch (err) {
       status.textContent = `Not sent: ${/** @type {Error} */ (err).message}. Please try again.`;

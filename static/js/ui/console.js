@@ -129,7 +129,7 @@ export class Console {
       el("span", { className: "button-row" },
         el("button", { className: "admit primary small", text: "Admit", attrs: { type: "button", "aria-label": `Admit ${w.name}` },
           on: { click: (event) => this.act(() => this.client.admit(w.id), "Admit", { button: event.currentTarget, onePerson: true }) } }),
-        el("button", { className: "deny secondary small", text: "Deny", attrs: { type: "button", "aria-label": `Do not admit ${w.name}` },
+        el("button", { className: "deny secondary small", text: "Deny", attrs: { type: "button", "aria-label": `Deny ${w.name}` },
           on: { click: (event) => this.act(() => this.client.deny(w.id), "Deny", { button: event.currentTarget, onePerson: true }) } }))),
     () => {});
     byId("lobby-count").textContent = state.lobby.length ? `(${state.lobby.length})` : "";

@@ -22,7 +22,7 @@ import { icon } from "./icons.js";
 const MEMBER_ACTIONS = /** @type {[string, string, string, PersonCommand][]} */ ([
   ["mute", "Mute", "Mute", (client, id) => client.mute(id)],
   ["allow-speak", "Allow to speak", "Allow to speak:", (client, id) => client.allowSpeak(id)],
-  ["lower-hand", "Lower hand", "Lower the hand of", (client, id) => client.lowerHand(id)],
+  ["lower-hand", "Lower hand", "Lower hand:", (client, id) => client.lowerHand(id)],
   ["give-floor", "Give the floor", "Give the floor to", (client, id) => client.giveFloor(id)],
   ["remove", "Remove…", "Remove from the session:", (client, id) => client.remove(id)],
   ["remove-ban", "Remove and ban…", "Remove and ban for this session:", (client, id) => client.remove(id, { ban: true })],

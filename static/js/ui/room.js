@@ -11,6 +11,7 @@ import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
 import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
+import { HelpAlerts, wireAskerNotice } from "./help-alerts.js";
 import { InvitePanel } from "./invite.js";
 import { applyLimits } from "./limits.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
@@ -38,6 +39,8 @@ export class RoomView {
     this.people = new People(client, () => this.invite.offerRotation());
     this.console = new Console(client);
     this.help = new HelpPanel(client);
+    this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
+    wireAskerNotice(client);
     this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {
       // The old link is revoked: reconnect and call the API with the new one from now on.
       client.options.token = token;
@@ -109,6 +112,7 @@ export class RoomView {
     this.people.render();
     this.chat.render();
     this.console.render();
+    this.helpAlerts.render();
     if (!byId("help-panel").hidden) this.help.render();
     if (can(state, "see_speaking")) renderBalance(state);
     titleWithLobby(state);
@@ -118,6 +122,7 @@ export class RoomView {
 
   stop() {
     this.banner.stop();
+    this.helpAlerts.stop();
     this.mesh.closeAll();
   }
 }

@@ -106,6 +106,21 @@ class Chat(Command, frozen=True, kw_only=True):
     text: str
     message_id: str
     to_facilitators: bool = False
+    to: str | None = None  # a private reply to this participant (needs ``ANSWER_HELP``)
+    max_chars: int = MAX_CHAT_CHARS
+    max_messages: int = CHAT_MAX_MESSAGES
+    max_bytes: int = CHAT_MAX_BYTES
+
+
+class AskHelp(Command, frozen=True, kw_only=True):
+    """ "Need help now?": an open alert for whoever may answer help, and the same words as a
+    private chat line to the facilitators, so the conversation has them. Carries the chat's id
+    and caps as ``Chat`` does (the server sets them)."""
+
+    wire = "ask_help"
+
+    text: str
+    message_id: str
     max_chars: int = MAX_CHAT_CHARS
     max_messages: int = CHAT_MAX_MESSAGES
     max_bytes: int = CHAT_MAX_BYTES
@@ -218,6 +233,14 @@ class Remove(Command, frozen=True, kw_only=True):
 class DeleteChat(Command, frozen=True, kw_only=True):
     wire = "delete_chat"
     message_id: Target
+
+
+class AckHelp(Command, frozen=True, kw_only=True):
+    """ "I'm on it": closes the open help alert of ``target`` (the asker's id, the alert's id;
+    the wire's ``id`` is the request's own)."""
+
+    wire = "ack_help"
+    target: Target
 
 
 class EndSession(Command, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from rooms.model import ChatMessage, LeaveReason, LobbyState, Participant
+from rooms.model import ChatMessage, HelpAlert, LeaveReason, LobbyState, Participant
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -41,6 +41,21 @@ class ChatPosted(Event, frozen=True, kw_only=True, tag="chat", omit_defaults=Tru
 class ChatDeleted(Event, frozen=True, kw_only=True, tag="chat_deleted", omit_defaults=True):
     id: str
     seq: int | None = None  # deleting a private message is not numbered
+
+
+class HelpAlertRaised(Event, frozen=True, kw_only=True, tag="help_alert"):
+    """An alert opened or asked again (its ``count`` and ``last_at`` grew), to those who may
+    answer help. Never numbered: members never receive it."""
+
+    alert: HelpAlert
+
+
+class HelpClosed(Event, frozen=True, kw_only=True, tag="help_closed", omit_defaults=True):
+    """An alert was acknowledged: ``by`` (who acknowledged) for those who may answer help; the
+    asker gets it without ``by``."""
+
+    id: str
+    by: str | None = None
 
 
 class Reaction(Event, frozen=True, kw_only=True, tag="reaction"):

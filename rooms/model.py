@@ -167,6 +167,32 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     ts: float
     private: bool = False
     role: Role = Role.MEMBER
+    # A private reply to one participant (their id): seen by its sender, that participant and
+    # whoever may answer help or read private messages. Absent (not null) on every other message.
+    to: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class HelpAlert(msgspec.Struct, frozen=True, kw_only=True):
+    """An open "Need help now?" request: one per person (``id`` is the asker's participant id;
+    asking again updates it), kept until someone who may answer help acknowledges it or the
+    session ends, also when the asker disconnects or leaves."""
+
+    id: str
+    name: str
+    text: str
+    first_at: float
+    last_at: float
+    count: int = 1
+
+
+def may_see(viewer: Seat, message: ChatMessage) -> bool:
+    """Whether ``viewer`` may see ``message``: live, in ``welcome``/``snapshot`` and in
+    ``chat_history`` alike."""
+    if not message.private or message.sender == viewer.id or message.to == viewer.id:
+        return True
+    if viewer.can(Capability.READ_PRIVATE):
+        return True
+    return isinstance(message.to, str) and viewer.can(Capability.ANSWER_HELP)
 
 
 def message_size(message: ChatMessage) -> int:
@@ -398,6 +424,8 @@ class RoomState(msgspec.Struct, kw_only=True):
     # session), and where its media server room is, once placed.
     media: MediaPath = MediaPath.MESH
     sfu: SfuPlacement | None = None
+    # Open help alerts by asker id, oldest first (``rooms.handlers.help``).
+    alerts: dict[str, HelpAlert] = msgspec.field(default_factory=dict)
 
     def clone(self) -> RoomState:
         """A copy whose containers can be changed without touching this one (records are immutable,
@@ -419,6 +447,7 @@ class RoomState(msgspec.Struct, kw_only=True):
             speaking_since=dict(self.speaking_since),
             media=self.media,
             sfu=self.sfu,
+            alerts=dict(self.alerts),
         )
 
     # Read-only helpers shared by the engine and the server.
@@ -439,10 +468,11 @@ class RoomState(msgspec.Struct, kw_only=True):
         return [p.id for p in raised]
 
     def visible_chat(self, viewer: Seat) -> list[ChatMessage]:
-        """The chat a viewer may see: group messages, plus private ones they sent or may read."""
+        """The chat a viewer may see: group messages, private ones they sent, received (a reply
+        ``to`` them) or may read."""
         if viewer.can(Capability.READ_PRIVATE):
             return list(self.chat)
-        return [m for m in self.chat if not m.private or m.sender == viewer.id]
+        return [m for m in self.chat if may_see(viewer, m)]
 
     def chat_page(
         self, viewer: Seat, limit: int, before: str | None = None

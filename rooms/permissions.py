@@ -53,6 +53,10 @@ class Capability(StrEnum):
     # Sees: private messages (``chat`` with ``to_facilitators``) of others, live (``chat``,
     # ``chat_deleted``) and in ``chat`` of welcome and snapshot and in ``chat_history``.
     READ_PRIVATE = "read_private"
+    # Messages: ack_help, and chat with ``to`` naming one participant (a private reply). Sees: the
+    # ``help_alert`` and ``help_closed`` events, ``help_alerts`` in welcome and snapshot, and
+    # private replies (``chat`` with ``to``) of others, as READ_PRIVATE does.
+    ANSWER_HELP = "answer_help"
     # Rule: ``can_speak`` without the floor in queue and circle mode; needs no turn, so is left
     # out of the circle's order (the default order, and when let in during a circle).
     ALWAYS_HEARD = "always_heard"

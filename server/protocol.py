@@ -223,14 +223,28 @@ def chat_message_id() -> str:
 
 
 def _chat(m: ChatMsg, a: str) -> c.Chat:
-    # The id is the server's; the chat caps are added by the server's handler.
-    return c.Chat(actor=a, text=m.text, message_id=chat_message_id(), to_facilitators=m.to == "facilitators")
+    # The id is the server's; the chat caps are added by the server's handler. ``to`` is
+    # "facilitators" (participant ids start with "p" or "s", so none is that word) or the id of
+    # one participant (a private reply).
+    if m.to == "facilitators":
+        return c.Chat(actor=a, text=m.text, message_id=chat_message_id(), to_facilitators=True)
+    return c.Chat(actor=a, text=m.text, message_id=chat_message_id(), to=m.to)
 
 
 @special_message(c.Chat, _chat)
 class ChatMsg(Msg, frozen=True, kw_only=True, tag="chat"):
     text: str
-    to: Literal["facilitators"] | None = None
+    to: Target | None = None
+
+
+def _ask_help(m: AskHelpMsg, a: str) -> c.AskHelp:
+    # Its chat line's id is the server's, as for chat; the caps are added by the server's handler.
+    return c.AskHelp(actor=a, text=m.text, message_id=chat_message_id())
+
+
+@special_message(c.AskHelp, _ask_help)
+class AskHelpMsg(Msg, frozen=True, kw_only=True, tag="ask_help"):
+    text: str
 
 
 TurnSeconds = Annotated[int, Meta(ge=TURN_SECONDS_MIN, le=TURN_SECONDS_MAX)]  # as a room's own

@@ -99,7 +99,7 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     await node.service.relay(conn.room_id, frame, where)
 
 
-async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg) -> None:
+async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg | protocol.AskHelpMsg) -> None:
     # The rules (not empty, not too long, the ring's caps) are the engine's: the command carries
     # this server's limits to it.
     limits = node.limits
@@ -123,11 +123,13 @@ SERVER_HANDLERS: dict[str, Handler] = {
     "leave": _leave,
     "signal": _signal,
     "chat": _chat,
+    "ask_help": _chat,
     "chat_history": _chat_history,
 }
 """Client message type -> its server-level handler: every message without a room command (see
 ``protocol.ROUTES``), and the room messages that need more than the engine (``leave`` closes the
-socket, ``chat`` adds the session's caps). Every other room message goes to ``_command``."""
+socket, ``chat`` and ``ask_help`` add the session's chat caps). Every other room message goes
+to ``_command``."""
 
 _DISPATCH: dict[type, Handler] = {
     route.message: SERVER_HANDLERS.get(wire, _command) for wire, route in protocol.ROUTES.items()

@@ -13,6 +13,7 @@ from typing import Any
 from rooms.backends.base import StoreUnavailable
 from rooms.engine import floor_view, speaking_view, waiting_view
 from rooms.handlers import REACTIONS
+from rooms.handlers.help import alerts_view
 from rooms.model import Role, RoomConfig, RoomState, Seat, SessionState
 from rooms.permissions import Capability, can, capabilities_of
 from rooms.service import RoomService
@@ -53,6 +54,8 @@ def room_view(settings: Settings, state: RoomState, seat: Seat, kind: str) -> di
         view["lobby"] = waiting_view(state)
     if can(role, Capability.SEE_SPEAKING):
         view["speaking"] = speaking_view(state)
+    if can(role, Capability.ANSWER_HELP):
+        view["help_alerts"] = alerts_view(state)
     return view
 
 

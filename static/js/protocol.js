@@ -321,11 +321,22 @@ export class HearthClient extends Emitter {
   // `start()` sends `join`, `leave()` `leave`, `askSnapshot()` `sync`, `loadEarlierChat()`
   // `chat_history`.
 
-  /** Post to the group, or privately to the facilitators.
-   * @param {string} text @param {{toFacilitators?: boolean}} [options] @returns {Promise<void>} */
-  chat(text, { toFacilitators = false } = {}) {
+  /** Post to the group, privately to the facilitators, or (with "answer_help") privately to
+   * one participant, `to` being their id.
+   * @param {string} text @param {{toFacilitators?: boolean, to?: string | null}} [options]
+   * @returns {Promise<void>} */
+  chat(text, { toFacilitators = false, to = null } = {}) {
+    if (to) return this.request({ type: "chat", text, to });
     return this.request(toFacilitators ? { type: "chat", text, to: "facilitators" } : { type: "chat", text });
   }
+
+  /** "Need help now?": alert the facilitators (and write to them privately, in the chat).
+   * @param {string} text @returns {Promise<void>} */
+  askHelp(text) { return this.request({ type: "ask_help", text }); }
+
+  /** "I'm on it": close the help alert of this participant. @param {string} target the asker's id
+   * @returns {Promise<void>} */
+  ackHelp(target) { return this.request({ type: "ack_help", target }); }
 
   /** @param {string} emoji one of `welcome.reactions` @returns {Promise<void>} */
   react(emoji) { return this.request({ type: "react", emoji }); }

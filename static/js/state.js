@@ -40,7 +40,19 @@
  * @property {number} ts
  * @property {boolean} private
  * @property {"facilitator" | "member"} [role] the sender's role as the server knows it
+ * @property {string} [to] a private reply to this participant
  * @property {boolean} [deleted]
+ */
+
+/**
+ * An open "Need help now?" alert (with "answer_help"); `id` is the asker's participant id.
+ * @typedef {object} HelpAlert
+ * @property {string} id
+ * @property {string} name
+ * @property {string} text
+ * @property {number} first_at
+ * @property {number} last_at
+ * @property {number} count
  */
 
 /**
@@ -112,6 +124,8 @@ export class RoomState {
     this.lobby = [];
     /** @type {Record<string, number>} with "see_speaking" only: seconds of floor time */
     this.speaking = {};
+    /** @type {Map<string, HelpAlert>} with "answer_help" only: open help alerts by asker id */
+    this.helpAlerts = new Map();
     this.locked = false;
     /** @type {string[]} */
     this.reactions = [];
@@ -145,6 +159,7 @@ export class RoomState {
     this.capabilities = new Set(frame.capabilities ?? []);
     this.lobby = frame.lobby ?? [];
     this.speaking = frame.speaking ?? {};
+    this.helpAlerts = new Map((frame.help_alerts ?? []).map((/** @type {HelpAlert} */ a) => [a.id, a]));
     this.locked = Boolean(frame.locked);
     this.seq = frame.seq;
     this.timeUpFor = null;
@@ -239,6 +254,16 @@ const HANDLERS = {
     state.lobby = frame.waiting;
     const known = new Set(before.map((w) => w.id));
     return { waiting: state.lobby, arrived: state.lobby.filter((w) => !known.has(w.id)) };
+  },
+  help_alert(state, frame) {
+    const before = state.helpAlerts.get(frame.alert.id) ?? null;
+    state.helpAlerts.set(frame.alert.id, frame.alert);
+    return { alert: frame.alert, before };
+  },
+  help_closed(state, frame) {
+    const alert = state.helpAlerts.get(frame.id) ?? null;
+    state.helpAlerts.delete(frame.id);
+    return { id: frame.id, by: frame.by ?? null, alert };
   },
   speaking(state, frame) {
     state.speaking = frame.speaking;

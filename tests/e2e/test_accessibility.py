@@ -1,5 +1,6 @@
 """axe-core finds nothing on any page a person sees (issue 13, item 9): home, join, lobby, a
-member's room and a facilitator's room, on a desktop (1280x800) and a phone (390x844).
+member's room and a facilitator's room (also with a help alert open and a private reply being
+written), on a desktop (1280x800) and a phone (390x844).
 
 axe-core comes from npm (package.json, installed by scripts/test) and is evaluated in the page
 through the DevTools protocol, which the pages' CSP does not govern: the pages themselves stay
@@ -70,6 +71,17 @@ async def test_no_violations_on_any_page(start_server: StartServer, people: Peop
     await expect(ann.locator("#screen-room")).to_be_visible()
     seen["member room"] = await violations(ann)
     seen["facilitator room, two people"] = await violations(fac)
+
+    await ann.locator("#help-button").click()
+    await ann.locator("#help-message").fill("I need to talk to someone")
+    await ann.locator("#help-send").click()
+    await expect(ann.locator("#help-status")).to_contain_text("A facilitator has been alerted")
+    seen["member room, help asked"] = await violations(ann)
+    alert = fac.locator("#help-alerts .help-alert", has_text="Ann")
+    await expect(alert).to_be_visible()
+    await alert.get_by_role("button", name="Reply privately to Ann").click()
+    await expect(fac.locator("#chat-audience")).to_be_visible()
+    seen["facilitator room, a help alert, replying privately"] = await violations(fac)
 
     found = {page: v for page, v in seen.items() if v}
     assert not found, found

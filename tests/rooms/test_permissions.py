@@ -15,7 +15,7 @@ from engine_helpers import FAC, fjoin, join, live_room
 
 from rooms import commands as c
 from rooms.engine import lobby_state
-from rooms.events import LobbyChanged, Speaking
+from rooms.events import HelpAlertRaised, LobbyChanged, Speaking
 from rooms.model import FloorMode, LobbyState, Role
 from rooms.permissions import CAPABILITIES, Capability, can, capabilities_of
 
@@ -36,6 +36,7 @@ INTENDED: dict[Capability, set[Role]] = {
     Cap.SEE_LOBBY: {Role.FACILITATOR},
     Cap.SEE_SPEAKING: {Role.FACILITATOR},
     Cap.READ_PRIVATE: {Role.FACILITATOR},
+    Cap.ANSWER_HELP: {Role.FACILITATOR},
     Cap.ALWAYS_HEARD: {Role.FACILITATOR},
     Cap.PROTECTED: {Role.FACILITATOR},
     Cap.BYPASS_LOBBY: {Role.FACILITATOR},
@@ -157,3 +158,18 @@ def test_the_protocol_document_lists_every_capability() -> None:
     section = doc.split("#### 1.7.1 Capabilities", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
     assert sorted(rows) == sorted(str(cap) for cap in Capability)
+
+
+def test_who_gets_help_alerts_and_may_close_them_follows_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    room = live_room(members=2)
+    room.do(c.AskHelp(actor="m1", text="help", message_id="h1"))
+    room.refuse(c.AckHelp(actor="m2", target="m1"), "forbidden")
+    room.refuse(c.Chat(actor="m2", text="hi", message_id="c1", to="m1"), "forbidden")
+    grant(monkeypatch, Role.MEMBER, Cap.ANSWER_HELP)
+    out = room.do(c.AskHelp(actor="m1", text="again", message_id="h2"))
+    [alerted] = [d for d in out if isinstance(d.event, HelpAlertRaised)]
+    assert set(alerted.to or ()) == {FAC, "m1", "m2"}
+    room.do(c.Chat(actor="m2", text="hi", message_id="c2", to="m1"))
+    room.do(c.AckHelp(actor="m2", target="m1"))
+    revoke(monkeypatch, Role.FACILITATOR, Cap.ANSWER_HELP)
+    room.refuse(c.AckHelp(actor=FAC, target="m1"), "forbidden")

@@ -103,10 +103,16 @@ def test_every_declared_message_has_an_example() -> None:
             "invalid join: Expected 'bool', got 'str' - at '$.agree'",
             None,
         ),
-        (
-            '{"type": "chat", "text": "hi", "to": "everyone"}',
+        (  # `to` is "facilitators" or a participant id (an unknown one: invalid_target, later)
+            '{"type": "chat", "text": "hi", "to": 5}',
             ErrorCode.BAD_MESSAGE,
-            "invalid chat: Invalid enum value 'everyone' - at '$.to'",
+            "invalid chat: Expected 'str | null', got 'int' - at '$.to'",
+            None,
+        ),
+        (
+            '{"type": "chat", "text": "hi", "to": ""}',
+            ErrorCode.BAD_MESSAGE,
+            "invalid chat: Expected 'str' of length >= 1 - at '$.to'",
             None,
         ),
         (
@@ -225,6 +231,16 @@ def test_chat_gets_a_fresh_server_id_and_its_audience() -> None:
     private = protocol.decode('{"type": "chat", "text": "hi", "to": "facilitators"}')
     to_facilitators = protocol.to_command(private, "a")
     assert isinstance(to_facilitators, c.Chat) and to_facilitators.to_facilitators
+    assert to_facilitators.to is None
+    reply = protocol.to_command(protocol.decode('{"type": "chat", "text": "hi", "to": "p1a2b"}'), "a")
+    assert isinstance(reply, c.Chat) and reply.to == "p1a2b" and not reply.to_facilitators
+
+
+def test_ask_help_gets_a_fresh_server_id_for_its_chat_line() -> None:
+    msg = protocol.decode('{"type": "ask_help", "text": "help", "message_id": "mine"}')
+    command = protocol.to_command(msg, "a")
+    assert isinstance(command, c.AskHelp) and command.text == "help" and command.actor == "a"
+    assert command.message_id.startswith("m") and command.message_id != "mine"
 
 
 def test_set_floor_tells_an_absent_turn_timer_from_a_removed_one() -> None:

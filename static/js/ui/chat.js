@@ -1,5 +1,6 @@
 // @ts-check
-/** Chat: the group's messages and private messages to the facilitators (always textContent),
+/** Chat: the group's messages, private messages to the facilitators and private replies to one
+ * person (always textContent),
  * the sender's role as a badge apart from the name, removed messages shown as removed,
  * facilitators' delete buttons, and reactions. */
 import { can } from "../state.js";
@@ -8,6 +9,14 @@ import { byId, el, syncList } from "./dom.js";
 import { noteLength } from "./length-notes.js";
 
 /** @typedef {import("../state.js").ChatMessage} ChatMessage */
+
+/** Who a private message is for, in words. @param {ChatMessage} m
+ * @param {import("../state.js").RoomState} state */
+function privateTag(m, state) {
+  if (!m.to) return "Private, to the facilitators";
+  if (m.to === state.you?.id) return "Private reply from the facilitator";
+  return `Private, to ${state.participants.get(m.to)?.name ?? state.helpAlerts.get(m.to)?.name ?? "someone who left"}`;
+}
 
 const REACTION_WORDS = /** @type {Record<string, string>} */ ({
   "💜": "Send care", "👏": "Applaud", "🙏": "Thank you", "🤗": "Send a hug", "👍": "I agree", "🌱": "Growth",
@@ -27,6 +36,9 @@ export class Chat {
     this.private.addEventListener("change", () => {
       this.input.placeholder = this.private.checked ? "Write privately to the facilitators" : "Write to the group";
     });
+    /** @type {{id: string, name: string} | null} a private reply's person ("answer_help") */
+    this.replyingTo = null;
+    byId("chat-audience-clear").addEventListener("click", () => this.replyTo(null));
     this.reactionsShown = "";
     this.earlier = /** @type {HTMLButtonElement} */ (byId("chat-earlier"));
     this.earlier.addEventListener("click", () => this.showEarlier());
@@ -48,13 +60,34 @@ export class Chat {
     }
   }
 
+  /** Write privately to one person ("Reply privately" on a help alert), or back to the group
+   * (`null`). The audience stays until changed, and is said above the box: "To Ann only".
+   * @param {{id: string, name: string} | null} person */
+  replyTo(person) {
+    this.replyingTo = person;
+    const line = byId("chat-audience");
+    line.hidden = person === null;
+    byId("chat-audience-text").textContent = person ? `To ${person.name} only` : "";
+    this.private.disabled = person !== null;
+    if (person) {
+      this.input.placeholder = `Write privately to ${person.name}`;
+      this.input.setAttribute("aria-describedby", "chat-audience-text");
+      this.input.scrollIntoView({ block: "nearest" });
+      this.input.focus();
+    } else {
+      this.input.placeholder = this.private.checked ? "Write privately to the facilitators" : "Write to the group";
+      this.input.removeAttribute("aria-describedby");
+    }
+  }
+
   async send() {
     const text = this.input.value.trim();
     if (!text) return;
     const button = /** @type {HTMLButtonElement} */ (byId("chat-send"));
     button.disabled = true;
     try {
-      await this.client.chat(text, { toFacilitators: this.private.checked });
+      const to = this.replyingTo?.id ?? null;
+      await this.client.chat(text, to ? { to } : { toFacilitators: this.private.checked });
       this.input.value = "";
       noteLength(this.input);
     } catch (err) {
@@ -89,7 +122,7 @@ export class Chat {
         // The role the server knows, apart from the name anyone can choose.
         ...(m.role === "facilitator" ? [el("span", { className: "chat-role", text: "facilitator" })] : []),
         el("span", { className: "chat-time", text: time }),
-        ...(m.private ? [el("span", { className: "chat-private-tag", text: "Private, to the facilitators" })] : [])),
+        ...(m.private ? [el("span", { className: "chat-private-tag", text: privateTag(m, state) })] : [])),
       el("p", { className: "chat-text" }));
     if (can(state, "moderate_chat")) {
       li.append(el("button", { className: "delete-message ghost small", text: "Remove",

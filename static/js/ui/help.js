@@ -1,5 +1,8 @@
 // @ts-check
-/** "Need help now?": the room's crisis resources and a private line to the facilitators. */
+/** "Need help now?": the room's crisis resources and a private line to the facilitators that
+ * alerts them (`ask_help`): "Sent. A facilitator has been alerted.", then "A facilitator is on
+ * it." when one acknowledges (ui/help-alerts.js). */
+import { roleCan } from "../state.js";
 import { byId } from "./dom.js";
 import { noteLength } from "./length-notes.js";
 
@@ -35,16 +38,25 @@ export class HelpPanel {
     byId("crisis-text").textContent = text || FALLBACK;
   }
 
+  /** Whether someone who may answer help is connected (from `welcome.role_capabilities`). */
+  helperHere() {
+    const state = this.client.state;
+    return [...state.participants.values()].some((p) => p.connected && p.id !== state.you?.id
+      && roleCan(state, p.role, "answer_help"));
+  }
+
   async send() {
     const input = /** @type {HTMLTextAreaElement} */ (byId("help-message"));
     const status = byId("help-status");
     const text = input.value.trim();
     if (!text) { status.textContent = "Write a few words first."; input.focus(); return; }
     try {
-      await this.client.chat(text, { toFacilitators: true });
+      await this.client.askHelp(text);
       input.value = "";
       noteLength(input);
-      status.textContent = "Sent privately to the facilitators. They will see it in their chat.";
+      status.textContent = this.helperHere()
+        ? "Sent. A facilitator has been alerted."
+        : "Sent. No facilitator is connected right now: they will see it as soon as they are back. If you are in danger, call your local emergency number.";
     } catch (err) {
       status.textContent = `Not sent: ${/** @type {Error} */ (err).message}. Please try again.`;
     }

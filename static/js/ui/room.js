@@ -11,6 +11,7 @@ import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
 import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
+import { HelpAlerts, wireAskerNotice } from "./help-alerts.js";
 import { InvitePanel } from "./invite.js";
 import { applyLimits } from "./limits.js";
 import { renderMediaPath } from "./media-path.js";
@@ -41,6 +42,8 @@ export class RoomView {
     this.console = new Console(client);
     this.mediaSetting = new MediaSetting(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
+    this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
+    wireAskerNotice(client);
     this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {
       // The old link is revoked: reconnect and call the API with the new one from now on.
       client.options.token = token;
@@ -113,6 +116,7 @@ export class RoomView {
     this.people.render();
     this.chat.render();
     this.console.render();
+    this.helpAlerts.render();
     if (!byId("help-panel").hidden) this.help.render();
     if (can(state, "see_speaking")) renderBalance(state);
     titleWithLobby(state);
@@ -126,6 +130,7 @@ export class RoomView {
 
   stop() {
     this.banner.stop();
+    this.helpAlerts.stop();
     this.mesh.closeAll();
   }
 }

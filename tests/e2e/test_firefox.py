@@ -3,7 +3,12 @@
 A Firefox member (Debian's firefox-esr through tests/firefox/driver.mjs) and a Chromium
 facilitator (Playwright) share a room: video and audio both ways, and a facilitator mute is heard
 as silence. Firefox's connection check shows a round trip and the path, also with Firefox's
-default mDNS host candidates (`.local` names), which the server's echo peer never resolves.
+default mDNS setting.
+
+Every test runs relay-only (`ice_policy="relay"`) through a coturn on 127.0.0.1: Firefox gathers
+no loopback host candidates here, only this machine's other addresses, so a direct path would
+leave loopback. Each test checks that every candidate pair (both browsers, the echo peer) joins
+two relay candidates on 127.0.0.1 (tests/e2e/relay_paths.py).
 
 Firefox notes (../shared/TESTING.md): `getVideoPlaybackQuality()` stays 0 for live streams, so
 presented frames are counted with `requestVideoFrameCallback`; candidate pairs carry no
@@ -15,32 +20,25 @@ from __future__ import annotations
 import json
 import re
 
-import aioice.ice
 import pytest
 from playwright.async_api import expect
 
+from server.echo import EchoChecks
 from tests.e2e.conftest import People, frames_rising, join_through_screens, room_url, stats, wait_in_room
 from tests.e2e.firefox import Firefoxes, FirefoxPerson, firefox
+from tests.e2e.relay_paths import PAIRS_JS, echo_pairs, relayed_on_loopback
 from tests.polling import eventually
-from tests.server.conftest import Running, server
+from tests.server.conftest import Running, StartServer
+from tests.server.echo_helpers import Turn, coturn, loopback_ice
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-__all__ = ["firefox", "server"]  # fixtures used here by name
-HOST_ADDRESSES = aioice.ice.get_host_addresses
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.turn, pytest.mark.usefixtures("loopback_ice")]
+__all__ = ["coturn", "firefox", "loopback_ice"]  # fixtures used here by name
 
 
 @pytest.fixture
-def machine_ice(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The echo peer offers this machine's own (first non-loopback) IPv4 address only.
-
-    Firefox here gathers no loopback candidates (its loopback pref has no effect) and does not
-    pair its host candidates with a remote 127.0.0.1, so the other tests' ``loopback_ice`` cannot
-    work with it. Packets between two addresses of this machine still never leave it."""
-    addresses = HOST_ADDRESSES(use_ipv4=True, use_ipv6=False)
-    if not addresses:
-        pytest.fail("this machine has no non-loopback IPv4 address for Firefox's candidates")
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: addresses[:1])
-    return addresses[0]
+async def server(start_server: StartServer, coturn: Turn) -> Running:
+    """A server in relay mode through a coturn on 127.0.0.1 (tests/e2e/relay_paths.py says why)."""
+    return await start_server(turn_urls=coturn.url, turn_secret=coturn.secret, ice_policy="relay")
 
 
 # Presented frames of a participant's video on a Firefox page, counted by a frame callback the
@@ -149,6 +147,14 @@ async def test_a_firefox_member_and_a_chromium_facilitator_see_and_hear_each_oth
     assert await ann_silent_at_fran()
     assert await fran_heard_at_ann()  # Fran is still heard in Firefox
 
+    # All of it relayed on loopback: each browser's candidate pairs join TURN relay candidates on
+    # 127.0.0.1 (coturn's), and no other pair was formed.
+    pairs = "(%s)(window.hearth.mesh.peers.get(%s).pc)"
+    ann_pairs = await ann.evaluate(pairs % (PAIRS_JS, json.dumps(fran_id)))
+    fran_pairs = await fac.evaluate(pairs % (PAIRS_JS, json.dumps(ann_id)))
+    assert relayed_on_loopback(ann_pairs), ann_pairs
+    assert relayed_on_loopback(fran_pairs), fran_pairs
+
 
 # Stats as Firefox ESR 140 reports them (../shared/TESTING.md): candidate pairs without
 # `currentRoundTripTime`, and no `transport` entry. Newer Firefox has both.
@@ -203,15 +209,24 @@ async def firefox_check(
     return person, during
 
 
-@pytest.mark.usefixtures("machine_ice")
+async def check_on_loopback(server: Running, person: FirefoxPerson) -> None:
+    """The running check's media: relayed by coturn on 127.0.0.1 at both ends, nothing else."""
+    firefox_pairs = await person.evaluate(f"({PAIRS_JS})(window.hearth.check.pc)")
+    assert relayed_on_loopback(firefox_pairs), firefox_pairs
+    echo: EchoChecks = server.app.state.checks
+    [check] = echo._checks.values()
+    assert relayed_on_loopback(echo_pairs(check.pc)), echo_pairs(check.pc)
+
+
 async def test_the_connection_check_in_firefox_esr_140_shows_a_round_trip_and_the_path(
     server: Running, firefox: Firefoxes
 ) -> None:
     person, shown = await firefox_check(server, firefox, obfuscate=False, esr140_stats=True)
     assert re.fullmatch(r"\d+ ms", str(shown["rtt"])), shown
-    assert shown["path"] == "direct"
+    assert shown["path"] == "relayed through the TURN server"
     check = await person.evaluate("window.hearth.check.stats()")
-    assert check["localCandidateType"] == "host" and check["rtt"] is not None
+    assert check["localCandidateType"] == "relay" and check["rtt"] is not None
+    await check_on_loopback(server, person)
     # The round trip came from RTCP: the page's stats had none on the candidate pair.
     rtcp = await person.evaluate(
         "window.hearth.check.pc.getStats().then((r) => [...r.values()].filter((s) =>"
@@ -221,19 +236,18 @@ async def test_the_connection_check_in_firefox_esr_140_shows_a_round_trip_and_th
     assert check["framesDecoded"] > 0 and check["audioPackets"] > 0
 
 
-@pytest.mark.usefixtures("machine_ice")
-async def test_the_connection_check_works_with_firefox_mdns_host_candidates(
+async def test_the_connection_check_works_with_firefox_default_mdns_setting(
     server: Running, firefox: Firefoxes
 ) -> None:
+    # Firefox's default: host candidates would be mDNS `.local` names. Relay-only, it offers none
+    # at all: only its relay candidates on 127.0.0.1. (The echo peer's handling of offers whose
+    # `.local` names it removed: tests/server/test_check_mdns.py.)
     person, shown = await firefox_check(server, firefox, obfuscate=True)
     offer = await person.evaluate("window.hearth.check.pc.localDescription.sdp")
-    hosts = [
-        line.split()[4]
-        for line in offer.splitlines()
-        if line.startswith("a=candidate:") and " typ host" in line
-    ]
-    assert hosts and all(host.endswith(".local") for host in hosts), "Firefox offered no mDNS names"
+    candidates = [line.split() for line in offer.splitlines() if line.startswith("a=candidate:")]
+    assert candidates and all(c[4] == "127.0.0.1" and c[7] == "relay" for c in candidates), candidates
     assert re.fullmatch(r"\d+ ms", str(shown["rtt"])), shown
-    assert shown["path"] == "direct"
+    assert shown["path"] == "relayed through the TURN server"
     check = await person.evaluate("window.hearth.check.stats()")
     assert check["framesDecoded"] > 0 and check["audioPackets"] > 0
+    await check_on_loopback(server, person)

@@ -51,6 +51,9 @@ const browser = await bounded(puppeteer.launch({
     "media.autoplay.blocking_policy": 0,
     // Firefox's default is true: host candidates are mDNS `.local` names.
     "media.peerconnection.ice.obfuscate_host_addresses": Boolean(options.obfuscate),
+    // Firefox skips STUN and TURN servers on loopback addresses unless this is set: the tests'
+    // TURN server is coturn on 127.0.0.1.
+    "media.peerconnection.ice.loopback": true,
   },
 }), LAUNCH_MS, "launching Firefox");
 

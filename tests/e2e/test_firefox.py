@@ -11,8 +11,8 @@ leave loopback. Each test checks that every candidate pair (both browsers, the e
 two relay candidates on 127.0.0.1 (tests/e2e/relay_paths.py).
 
 Firefox notes (../shared/TESTING.md): `getVideoPlaybackQuality()` stays 0 for live streams, so
-presented frames are counted with `requestVideoFrameCallback`; candidate pairs carry no
-`currentRoundTripTime`.
+presented frames are counted with `requestVideoFrameCallback`; ESR 140's candidate pairs carry no
+`currentRoundTripTime` (emulated below; 153, which these tests ran with, has it).
 """
 
 from __future__ import annotations

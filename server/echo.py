@@ -13,7 +13,9 @@ The echo peer only sends STUN to global unicast addresses an offer names: candid
 loopback, private, link-local, multicast, reserved or unspecified addresses, or a host name (an
 mDNS ``.local`` name), are removed from the offer before aiortc sees it, so a check cannot be
 used to probe the node's own network. ``settings.check_allow_loopback`` (tests and development
-on one machine only) lets loopback candidates through.
+on one machine only) lets loopback candidates through. When any candidate is removed, so is the
+offer's end-of-candidates: the echo peer then learns the browser's address from the browser's own
+authenticated checks (peer-reflexive), which is how a browser offering only mDNS names connects.
 
 TURN credentials for checks are bound tightly: short-lived (``settings.check_turn_ttl``), at most
 ``settings.check_turn_per_link`` per invite link and ``settings.check_turn_per_node`` per node each
@@ -155,11 +157,18 @@ def check_offer(sdp: object, kind: object, relay_only: bool, allow_loopback: boo
             raise BadOffer("the offer may carry one audio and one video track")
     if sum(1 for line in lines if line.startswith("a=candidate:")) > MAX_CANDIDATES:
         raise BadOffer(f"the offer has more than {MAX_CANDIDATES} candidates")
+    all_lines = sdp.split("\n")
     kept = [
         line
-        for line in sdp.split("\n")
+        for line in all_lines
         if not line.startswith("a=candidate:") or candidate_allowed(line.strip(), allow_loopback)
     ]
+    if len(kept) < len(all_lines):
+        # Candidates were removed (mDNS `.local` names, private addresses), but the browser can
+        # still reach the echo peer from them: aioice learns such an address (peer-reflexive)
+        # from the browser's authenticated checks. Not after end-of-candidates, though: it then
+        # takes the list as final, and with every candidate removed gives up at once.
+        kept = [line for line in kept if line.strip() != "a=end-of-candidates"]
     sdp = "\n".join(kept)
     return strip_sdp(sdp) if relay_only else sdp
 

@@ -8,6 +8,8 @@
  * server's answer carries all its candidates.
  */
 
+import { rtcpRoundTrip } from "./rtcstats.js";
+
 const GATHER_MS = 5000;
 
 /** Why a check could not start: `unauthorized` (bad link), `busy` (all slots taken),
@@ -27,7 +29,8 @@ export class CheckError extends Error {
  * @property {number} frameWidth width of the latest echoed frame
  * @property {number} audioPackets echoed audio packets received
  * @property {number} audioLevel inbound-rtp audioLevel of the echoed sound (0..1)
- * @property {number | null} rtt round-trip time of the connection in use (ms), when measured
+ * @property {number | null} rtt round-trip time of the connection in use (ms), when measured: the
+ *   candidate pair's `currentRoundTripTime`, else RTCP's (`rtcpRoundTrip`: Firefox ESR 140)
  * @property {"direct" | "relayed" | null} path relayed when either end of the pair in use is a
  *   TURN relay candidate; direct for host, srflx and prflx pairs
  * @property {string | null} localCandidateType this page's candidate type on the pair in use
@@ -154,7 +157,8 @@ export class EchoCheck {
         selected = s.selectedCandidatePairId;
       }
     });
-    // The pair in use: the transport's selected pair, else the nominated, succeeded one.
+    // The pair in use: the transport's selected pair, else the nominated, succeeded one (Firefox
+    // ESR 140 has no transport entry).
     let pair = selected ? byId.get(selected) : undefined;
     if (!pair) {
       for (const s of byId.values()) if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair = s;
@@ -168,6 +172,7 @@ export class EchoCheck {
         result.path = local.candidateType === "relay" || remote?.candidateType === "relay" ? "relayed" : "direct";
       }
     }
+    if (result.rtt === null) result.rtt = rtcpRoundTrip(report);
     return result;
   }
 

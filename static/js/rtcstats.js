@@ -122,3 +122,20 @@ export async function outboundStats(peers) {
   if (unlimited || result.videoSenders === 0) result.videoMaxBitrate = null;
   return result;
 }
+
+/**
+ * The round trip measured by RTCP (ms): the smallest `remote-inbound-rtp.roundTripTime` in a
+ * stats report, or null before the first receiver report. Firefox ESR 140 has no
+ * `currentRoundTripTime` on its candidate pairs and no `transport` entry: its round trip is here.
+ * The smallest, because a larger one includes the far end's delay in answering.
+ * @param {RTCStatsReport} report @returns {number | null}
+ */
+export function rtcpRoundTrip(report) {
+  /** @type {number | null} */
+  let best = null;
+  report.forEach((/** @type {any} */ stat) => {
+    if (stat.type !== "remote-inbound-rtp" || typeof stat.roundTripTime !== "number" || stat.roundTripTime <= 0) return;
+    best = best === null ? stat.roundTripTime : Math.min(best, stat.roundTripTime);
+  });
+  return best === null ? null : Math.round(best * 1000);
+}

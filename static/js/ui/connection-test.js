@@ -19,8 +19,8 @@ const CHECK_TEXT = {
 
 /**
  * "Test my connection": runs one `EchoCheck` for up to 15 s and shows what comes back, the
- * round-trip time and the path. The results are in a polite live region; the round trip and
- * the path are written when the connection first works and again at the end, not on every poll.
+ * round-trip time and the path. The results are in a polite live region; the path and the round
+ * trip are each written once known (while the test runs) and again at the end, not on every poll.
  */
 export class ConnectionTest {
   /**
@@ -90,7 +90,9 @@ export class ConnectionTest {
         this.say(check.sending.video || check.sending.audio ? CHECK_TEXT.works
           : `${CHECK_TEXT.works} (nothing to send: no camera or microphone)`, "good");
       }
-      if (this.worked && stats.rtt !== null && stats.path && !byId("check-rtt").textContent) this.results(stats);
+      // Each is shown as soon as it is known (the path usually first, the round trip once measured).
+      if (this.worked && stats.path && !byId("check-path").textContent) this.showPath(stats);
+      if (this.worked && stats.rtt !== null && !byId("check-rtt").textContent) this.showRtt(stats);
       if (stats.connectionState === "failed") { this.finish(); return; }
       this.timers.push(setTimeout(tick, CHECK_POLL_MS));
     };
@@ -113,8 +115,19 @@ export class ConnectionTest {
 
   /** @param {import("../check.js").CheckStats} stats */
   results(stats) {
-    const path = stats.path === "relayed" ? "relayed through the TURN server" : stats.path === "direct" ? "direct" : "";
-    this.show(stats.rtt === null ? "" : `${stats.rtt} ms`, path);
+    this.show(stats.rtt === null ? "" : `${stats.rtt} ms`, pathText(stats));
+  }
+
+  /** @param {import("../check.js").CheckStats} stats */
+  showPath(stats) {
+    byId("check-path").textContent = pathText(stats);
+    byId("check-path-row").hidden = !pathText(stats);
+  }
+
+  /** @param {import("../check.js").CheckStats} stats */
+  showRtt(stats) {
+    byId("check-rtt").textContent = stats.rtt === null ? "" : `${stats.rtt} ms`;
+    byId("check-rtt-row").hidden = stats.rtt === null;
   }
 
   /** @param {string} rtt @param {string} path */
@@ -174,4 +187,9 @@ export class ConnectionTest {
     this.button.textContent = "Test my connection";
     if (!this.worked) this.say("", "");
   }
+}
+
+/** What the path is called on the page. @param {import("../check.js").CheckStats} stats */
+function pathText(stats) {
+  return stats.path === "relayed" ? "relayed through the TURN server" : stats.path === "direct" ? "direct" : "";
 }

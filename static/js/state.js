@@ -57,6 +57,9 @@
 /** `welcome.limits` (rooms/limits.py): absent until the first welcome.
  * @typedef {{max_chat_chars?: number, max_name_chars?: number, grace_seconds?: number, chat_page?: number,
  *   turn_seconds_min?: number, turn_seconds_max?: number}} Limits */
+/** `welcome.media` / `snapshot.media`: the path media takes this session (fixed while it lasts),
+ * the room's setting, and whether the server has a media server at all.
+ * @typedef {{path: "mesh" | "sfu", setting: "mesh" | "sfu" | "auto", sfu_available: boolean}} Media */
 /** @typedef {{type: string, [key: string]: any}} Frame */
 /** @typedef {{[key: string]: any}} Change */
 
@@ -117,6 +120,8 @@ export class RoomState {
     this.icePolicy = "all";
     /** @type {Limits} */
     this.limits = {};
+    /** @type {Media} */
+    this.media = { path: "mesh", setting: "mesh", sfu_available: false };
     /** last numbered event included in this view */
     this.seq = 0;
     /** holder whose timed turn ran out (cleared when the turn changes) */
@@ -141,6 +146,8 @@ export class RoomState {
     this.lobby = frame.lobby ?? [];
     this.speaking = frame.speaking ?? {};
     this.locked = Boolean(frame.locked);
+    if (frame.media) this.media = frame.media;
+    else if (frame.type === "welcome") this.media = { path: "mesh", setting: "mesh", sfu_available: false };
     this.seq = frame.seq;
     this.timeUpFor = null;
     if (frame.type === "welcome") {

@@ -1,7 +1,9 @@
-"""The ``hearth`` command: ``serve``, ``rooms create|list``, ``token``, ``probe`` and ``bots``.
+"""The ``hearth`` command: ``serve``, ``rooms create|list``, ``token``, ``probe``, ``bots`` and
+``janus-config``.
 
 This module parses the command line; what each command does is in ``server.cli_serve``,
-``server.cli_rooms`` (rooms and tokens) and ``server.cli_peers`` (probe and bots).
+``server.cli_rooms`` (rooms and tokens), ``server.cli_peers`` (probe and bots) and
+``server.sfu.janus_config`` (janus-config, which needs no Hearth settings).
 
 Every setting comes from the environment (``HEARTH_*``) and can be overridden by a flag; see
 ``server.config``. Errors in the configuration exit with status 2 and a message on stderr.
@@ -36,6 +38,7 @@ from server.cli_rooms import (
 )
 from server.cli_serve import run_serve
 from server.config import ConfigError, Settings, flag_name, setting_help
+from server.sfu import janus_config
 
 # Flags of the store every subcommand needs; `serve` gets one flag per setting.
 STORE_SETTINGS = ("data_dir", "store", "secret")
@@ -48,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return 2
+    if getattr(args, "skip_settings", False):
+        return int(args.run(None, args))
     try:
         settings = Settings.from_env(**{name: getattr(args, name, None) for name in _setting_names()})
         result: int = args.run(settings, args)
@@ -187,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a bot may wait to be let in (default 15)",
     )
     bots.set_defaults(run=run_bots)
+
+    janus_config.add_parser(commands)
     return parser
 
 

@@ -4,6 +4,9 @@
 directory), fresh for each test (it starts in ~15 ms). ``kill()`` and ``restart()`` simulate an
 outage, ``pause()`` and ``resume()`` a server that hangs. A missing redis-server fails the test:
 it is never skipped (``scripts/test`` installs it).
+
+``janus``: a real Janus on loopback with a Hearth-generated config (``tests/janus.py``), one per
+test; ``janus_pair``: two of them (failover). Both are stopped after the test.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from tests.fake_clock import Clock
+
+if TYPE_CHECKING:
+    from tests.janus import JanusProcess
 
 STARTUP_TIMEOUT = 5.0
 
@@ -135,3 +141,31 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(time, "monotonic", fake)
     return fake
+
+
+@pytest.fixture
+def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JanusProcess]:
+    """A started Janus (tests/janus.py), stopped after the test."""
+    from tests.janus import start_janus  # tests.janus imports this module
+
+    instance = start_janus(tmp_path_factory.mktemp("janus"))
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def janus_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JanusProcess, JanusProcess]]:
+    """Two started Janus instances (failover tests), stopped after the test."""
+    from tests.janus import start_janus
+
+    first = start_janus(tmp_path_factory.mktemp("janus-a"))
+    try:
+        second = start_janus(tmp_path_factory.mktemp("janus-b"))
+        try:
+            yield first, second
+        finally:
+            second.stop()
+    finally:
+        first.stop()

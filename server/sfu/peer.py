@@ -233,6 +233,11 @@ class SfuPeer:
 
     async def _subscribe(self, wanted: Wanted) -> None:
         sub = self.sub
+        if sub.offered and self.answer is not None and sub.unsolicited is not None:
+            # Janus made a newer offer meanwhile (a feed went): the answer is to an offer Janus
+            # no longer holds; the client gets the newer one instead.
+            self.answer = None
+            sub.offered = False
         if sub.offered and self.answer is not None:
             answer, self.answer = self.answer, None
             assert sub.handle is not None

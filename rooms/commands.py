@@ -1,8 +1,8 @@
 """Commands: what someone (or the clock) asks of a room. Who acted is part of every command.
 
 Client commands carry ``actor``, the participant id the server authenticated; nothing a client
-writes can set it. System commands (``Join``, ``Resume``, ``Disconnect``, ``Tick``) come from the
-server after it has checked a token or seen a socket close.
+writes can set it. System commands (``Join``, ``Resume``, ``Disconnect``, ``Tick``, ``PlaceSfu``)
+come from the server after it has checked a token, seen a socket close or placed a session's media.
 
 A client command names its wire message in ``wire``: that is its whole declaration. The codec
 (``server.protocol``) derives the wire message from the command's fields (all but ``actor``),
@@ -21,7 +21,7 @@ import msgspec
 from msgspec import Meta
 
 from rooms.limits import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, MAX_CHAT_CHARS
-from rooms.model import FloorMode, Role, RoomConfig
+from rooms.model import FloorMode, MediaPath, Role, RoomConfig
 
 Target = Annotated[str, Meta(min_length=1, max_length=64)]
 """A participant or chat message id as a client writes it (the limits apply when decoding)."""
@@ -46,6 +46,9 @@ class Join(Command, frozen=True, kw_only=True):
     session_id: str = ""  # the id of the session this join starts, if it starts one
     conn: str = ""  # the socket taking the seat
     lobby_max: int | None = None  # how many may wait in the lobby at once (None: no cap)
+    # The media path the server resolved for this room (``Settings.media_path``): used only when
+    # this join starts the session, which keeps that path until it ends.
+    media: MediaPath = MediaPath.MESH
 
 
 class Resume(Command, frozen=True, kw_only=True):
@@ -72,6 +75,17 @@ class Tick(Command, frozen=True, kw_only=True):
     actor: str = ""
     grace_seconds: float = 30.0
     lobby_wait_seconds: float | None = None
+
+
+class PlaceSfu(Command, frozen=True, kw_only=True):
+    """The server placed (or placed again) this session on a media server: ``instance`` is its
+    private address, ``room`` the VideoRoom there. ``epoch`` must follow the current placement's
+    (1 for the first), so two nodes racing to place the same session cannot both win."""
+
+    actor: str = ""
+    instance: str
+    room: str
+    epoch: int
 
 
 # Anyone ----------------------------------------------------------------------------------------

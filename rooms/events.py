@@ -77,6 +77,14 @@ class RoomUpdated(Event, frozen=True, kw_only=True, tag="room_updated"):
     seq: int = 0
 
 
+class MediaPlaced(Event, frozen=True, kw_only=True, tag="media_placed"):
+    """The session's media server changed (first placement, or a move after a failure). Only
+    the epoch: the instance is a private address no participant may learn."""
+
+    epoch: int
+    seq: int = 0
+
+
 class LobbyChanged(Event, frozen=True, kw_only=True, tag="lobby_changed"):
     waiting: list[dict[str, str]]
 

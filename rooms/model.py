@@ -37,6 +37,21 @@ class LobbyState(StrEnum):
     TIMED_OUT = "timed_out"
 
 
+class MediaMode(StrEnum):
+    """A room's media setting: ``auto`` lets the server choose by the room's size."""
+
+    MESH = "mesh"
+    SFU = "sfu"
+    AUTO = "auto"
+
+
+class MediaPath(StrEnum):
+    """The path a session's media takes: between members' devices, or through a media server."""
+
+    MESH = "mesh"
+    SFU = "sfu"
+
+
 class LeaveReason(StrEnum):
     LEFT = "left"
     REMOVED = "removed"
@@ -67,6 +82,8 @@ class RoomConfig(msgspec.Struct, frozen=True, kw_only=True):
     # their facilitator links (which carry no ``fv``) count as.
     facilitator_version: int = 1
     created_at: float = 0.0
+    # Read when a session starts (``Join.media``): a change applies from the next session.
+    media: MediaMode = MediaMode.AUTO
 
     def public(self) -> dict[str, object]:
         """The room as participants see it (no link versions)."""
@@ -81,6 +98,7 @@ class RoomConfig(msgspec.Struct, frozen=True, kw_only=True):
                 "floor_mode": self.floor_mode,
                 "turn_seconds": self.turn_seconds,
                 "max_participants": self.max_participants,
+                "media": self.media,
             },
         }
 
@@ -347,6 +365,16 @@ class ChatLog:
         return f"ChatLog({self._entries[: self._length]!r})"
 
 
+class SfuPlacement(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a session's media server room lives: ``instance`` (the Janus URL, a private address
+    never sent to a browser) and ``room`` (the VideoRoom id there). ``epoch`` counts placements
+    in this session, so a placement computed from an older one is refused (``PlaceSfu``)."""
+
+    instance: str
+    room: str
+    epoch: int
+
+
 class RoomState(msgspec.Struct, kw_only=True):
     """The live truth of one room. Cleared at the end of every session."""
 
@@ -366,6 +394,10 @@ class RoomState(msgspec.Struct, kw_only=True):
     lobby_after_ban: bool = False
     speaking: dict[str, float] = msgspec.field(default_factory=dict)
     speaking_since: dict[str, float] = msgspec.field(default_factory=dict)
+    # The session's media path, fixed when it starts (a room's setting applies from the next
+    # session), and where its media server room is, once placed.
+    media: MediaPath = MediaPath.MESH
+    sfu: SfuPlacement | None = None
 
     def clone(self) -> RoomState:
         """A copy whose containers can be changed without touching this one (records are immutable,
@@ -385,6 +417,8 @@ class RoomState(msgspec.Struct, kw_only=True):
             lobby_after_ban=self.lobby_after_ban,
             speaking=dict(self.speaking),
             speaking_since=dict(self.speaking_since),
+            media=self.media,
+            sfu=self.sfu,
         )
 
     # Read-only helpers shared by the engine and the server.

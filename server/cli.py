@@ -26,7 +26,7 @@ from rooms.limits import (
     TURN_SECONDS_MAX,
     TURN_SECONDS_MIN,
 )
-from rooms.model import FloorMode, Role, RoomConfig
+from rooms.model import FloorMode, MediaMode, Role, RoomConfig
 from server.cli_peers import run_bots, run_probe
 from server.cli_rooms import (
     CommandError,
@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"{PARTICIPANTS_MIN}-{PARTICIPANTS_MAX} (default {_room_default('max_participants')})",
     )
     create.add_argument("--crisis-text", help="where to find help in a crisis")
+    create.add_argument(
+        "--media",
+        metavar="|".join(MediaMode),  # checked by the room API's rules (the same message)
+        help="how video travels: mesh (directly between devices), sfu (through the media server, "
+        "HEARTH_JANUS_URLS), auto (the media server for rooms of at least HEARTH_SFU_MIN_SEATS "
+        "seats; default); it applies from the next session",
+    )
     _add_setting_flags(create, [*STORE_SETTINGS, *LINK_SETTINGS])
     create.set_defaults(run=run_rooms_create)
 

@@ -44,7 +44,7 @@ class CommandError(Exception):
 
 def run_rooms_create(settings: Settings, args: argparse.Namespace) -> int:
     names = ("title", "topic", "agreement", "lobby", "floor_mode", "turn_seconds", "max_participants",
-             "crisis_text")  # fmt: skip
+             "crisis_text", "media")  # fmt: skip
     given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     try:
         fields = rooms_api.fields_from_values(given)

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from rooms.limits import CHAT_MAX_BYTES, CHAT_MAX_MESSAGES, MAX_CHAT_CHARS, MAX_NAME_CHARS, Limits
+from rooms.limits import (
+    CHAT_MAX_BYTES,
+    CHAT_MAX_MESSAGES,
+    MAX_CHAT_CHARS,
+    MAX_NAME_CHARS,
+    PARTICIPANTS_MAX,
+    PARTICIPANTS_MIN,
+    Limits,
+)
+from rooms.model import MediaMode, MediaPath, RoomConfig
 
 SECRET_FILE = "secret"
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than its digest are weak (RFC 7518 section 3.2)
@@ -130,6 +139,27 @@ def _url_list(schemes: tuple[str, ...]) -> Parser:
         return values
 
     return parse
+
+
+def _janus_urls(name: str, raw: object) -> tuple[str, ...]:
+    """``ws://HOST:PORT`` endpoints, one per Janus instance: a port is required, since Janus has
+    no standard one and a URL without it would silently mean port 80."""
+    values: tuple[str, ...] = _url_list(("ws://", "wss://"))(name, raw)
+    for value in values:
+        if not _host_and_port_only(value):
+            raise ConfigError(
+                f"{_label(name)}: each instance must be ws://HOST:PORT or wss://HOST:PORT, not {value!r}"
+            )
+    return values
+
+
+def _host_and_port_only(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return False
+    return bool(parts.hostname) and port is not None and not (parts.path or parts.query or parts.fragment)
 
 
 def _path(name: str, raw: object) -> Path:
@@ -281,6 +311,20 @@ class Settings:
     )
     turn_ttl: int = field(default=3600, metadata=_meta(_integer(60), "lifetime of TURN credentials (s)"))
     ice_policy: IcePolicy = field(default="all", metadata=_meta(_choice(ICE_POLICIES), "all or relay"))
+    janus_urls: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(_janus_urls, "Janus API endpoints, ws://HOST:PORT, one per instance (SFU mode)"),
+    )
+    janus_secret: str = field(
+        default="", repr=False, metadata=_meta(_text, "Janus API secret (required with HEARTH_JANUS_URLS)")
+    )
+    sfu_min_seats: int = field(
+        default=5,
+        metadata=_meta(
+            _integer(PARTICIPANTS_MIN, PARTICIPANTS_MAX),
+            "rooms set to media auto go through the media server from this many seats",
+        ),
+    )
     check_max: int = field(
         default=4,
         metadata=_meta(_integer(0, 100), "connection checks (echo peers) running at once; 0 turns it off"),
@@ -463,6 +507,11 @@ class Settings:
             )
         if self.turn_urls and not self.turn_secret:
             raise ConfigError("HEARTH_TURN_URLS is set but HEARTH_TURN_SECRET is not: set both or neither")
+        if self.janus_urls and not self.janus_secret:
+            raise ConfigError(
+                "HEARTH_JANUS_URLS is set but HEARTH_JANUS_SECRET is not: Janus's API must be "
+                "protected by a secret (set both, or neither for mesh-only rooms)"
+            )
         if self.signal_bytes_burst < self.max_message_bytes:
             raise ConfigError(
                 "HEARTH_SIGNAL_BYTES_BURST must be at least HEARTH_MAX_MESSAGE_BYTES, "
@@ -488,6 +537,21 @@ class Settings:
             chat_max_bytes=self.chat_max_bytes,
             max_name_chars=self.max_name_chars,
         )
+
+    def sfu_available(self) -> bool:
+        """Whether a media server (Janus) is configured: without one every session is a mesh."""
+        return bool(self.janus_urls)
+
+    def media_path(self, room: RoomConfig) -> MediaPath:
+        """The path a session of ``room`` starting now takes. ``auto`` uses the media server for
+        rooms of at least ``sfu_min_seats`` seats (a mesh holds full rate up to 4 browsers and
+        degrades from 5, TESTING.md); ``sfu`` without a media server falls back to the mesh
+        (the page says so)."""
+        if not self.sfu_available() or room.media is MediaMode.MESH:
+            return MediaPath.MESH
+        if room.media is MediaMode.SFU or room.max_participants >= self.sfu_min_seats:
+            return MediaPath.SFU
+        return MediaPath.MESH
 
     def store_kind(self) -> StoreKind:
         return "redis" if self.store.startswith(("redis://", "rediss://")) else "sqlite"

@@ -95,6 +95,7 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         session_id="s" + secrets.token_hex(8),
         conn=conn.conn_id,
         lobby_max=settings.lobby_max,
+        media=settings.media_path(config),  # the engine uses it only if this join starts a session
     )
     await _seat(conn, node, claims.room, pid, command, msg.id)
     log.info(

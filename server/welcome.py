@@ -35,6 +35,13 @@ def room_view(settings: Settings, state: RoomState, seat: Seat, kind: str) -> di
         "seq": state.seq,
         # What this participant may do and see: the page shows and hides by these, not by role.
         "capabilities": capabilities_of(role),
+        # The session's media path (fixed when it started), the room's setting (which may have
+        # changed since: it applies from the next session), and whether a media server is set up.
+        "media": {
+            "path": state.media,
+            "setting": state.room.media,
+            "sfu_available": settings.sfu_available(),
+        },
     }
     # The recent part only; older messages come a page at a time on request (``chat_history``).
     view["chat"], view["chat_more"] = state.chat_page(seat, settings.chat_page)

@@ -7,14 +7,26 @@ derives the rest.
 
 The handlers are grouped by what they govern, one module each: ``door`` (joining, leaving, the
 lobby, removal, the session), ``floor`` (the floor's rules and commands together), ``voices``
-(media, stepping away, mutes) and ``chat`` (chat and reactions); ``registry`` holds ``HANDLERS``
-and ``@rule``, ``seats`` the seat lookups they share. Importing this package registers them all.
+(media, stepping away, mutes), ``chat`` (chat and reactions) and ``sfu`` (where a session's
+media server is); ``registry`` holds ``HANDLERS`` and ``@rule``, ``seats`` the seat lookups they
+share. Importing this package registers them all.
 """
 
 from __future__ import annotations
 
-from rooms.handlers import chat, door, floor, voices
+from rooms.handlers import chat, door, floor, sfu, voices
 from rooms.handlers.chat import REACTIONS
 from rooms.handlers.registry import HANDLERS, Context, HandlerSpec, rule
 
-__all__ = ["HANDLERS", "REACTIONS", "Context", "HandlerSpec", "chat", "door", "floor", "rule", "voices"]
+__all__ = [
+    "HANDLERS",
+    "REACTIONS",
+    "Context",
+    "HandlerSpec",
+    "chat",
+    "door",
+    "floor",
+    "rule",
+    "sfu",
+    "voices",
+]

@@ -33,10 +33,11 @@ def _drop(state: RoomState, pid: str, reason: LeaveReason, ctx: Context) -> None
             _admit_waiting(state)  # a place came free: without a lobby, the next one comes in
 
 
-def _start_session(state: RoomState, session_id: str, now: float) -> None:
+def _start_session(state: RoomState, cmd: c.Join, now: float) -> None:
     state.session = SessionState.LIVE
-    state.session_id = session_id
+    state.session_id = cmd.session_id
     state.started_at = now
+    state.media = cmd.media  # fixed for the session: a room update applies from the next one
     state.floor = fresh_floor(state)
     if not state.room.lobby:
         _admit_waiting(state)
@@ -116,7 +117,7 @@ def join(state: RoomState, cmd: c.Join, ctx: Context) -> None:
     if straight_in:
         _admit(state, cmd.actor)
     if enters and state.session is SessionState.IDLE:
-        _start_session(state, cmd.session_id, ctx.now)
+        _start_session(state, cmd, ctx.now)
 
 
 @rule(c.Resume, None)

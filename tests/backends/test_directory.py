@@ -15,7 +15,7 @@ from rooms.backends.memory_directory import MemoryDirectory
 from rooms.backends.redis_common import client_from_url
 from rooms.backends.redis_directory import RedisDirectory
 from rooms.backends.sqlite_directory import SqliteDirectory
-from rooms.model import FloorMode, RoomConfig
+from rooms.model import FloorMode, MediaMode, RoomConfig
 from tests.conftest import RedisServer
 
 
@@ -53,11 +53,12 @@ async def test_create_then_get(directory: RoomDirectory) -> None:
         max_participants=8,
         crisis_text="Call 112 in an emergency.",
         invite_version=2,
+        media=MediaMode.SFU,
     )
     await directory.create(config)
     got = await directory.get("r1")
     assert got == config
-    assert got is not None and got.floor_mode is FloorMode.CIRCLE
+    assert got is not None and got.floor_mode is FloorMode.CIRCLE and got.media is MediaMode.SFU
 
 
 async def test_get_unknown_is_none(directory: RoomDirectory) -> None:

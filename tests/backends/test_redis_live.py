@@ -16,7 +16,18 @@ from rooms.backends.redis_common import Envelope
 from rooms.backends.redis_presence import RedisPresence
 from rooms.backends.redis_store import RedisLiveStore
 from rooms.events import Delivery, RoomLocked
-from rooms.model import ChatLog, ChatMessage, Floor, FloorMode, Participant, Role, RoomState, Seat
+from rooms.model import (
+    ChatLog,
+    ChatMessage,
+    Floor,
+    FloorMode,
+    MediaPath,
+    Participant,
+    Role,
+    RoomState,
+    Seat,
+    SfuPlacement,
+)
 from tests.backends.live_helpers import (
     CONFIG,
     RedisWorld,
@@ -139,6 +150,8 @@ async def test_a_full_state_survives_the_round_trip(world: RedisWorld) -> None:
         locked=True,
         banned_subs=frozenset({"bad"}),
         speaking={"p1": 1.5},
+        media=MediaPath.SFU,
+        sfu=SfuPlacement(instance="ws://10.0.0.5:8188", room="v1", epoch=2),
     )
 
     def put(old: RoomState | None) -> tuple[RoomState | None, list[Delivery]]:

@@ -30,6 +30,7 @@ async def test_create_room_answers_201_with_the_room_and_two_links(server: Runni
         "turn_seconds": 90,
         "max_participants": 8,
         "crisis_text": "Call 112",
+        "media": "sfu",
     }
     response = await post_room(server, body)
     assert response.status_code == 201
@@ -42,7 +43,13 @@ async def test_create_room_answers_201_with_the_room_and_two_links(server: Runni
         "topic": "Grief",
         "agreement": "Be kind.",
         "crisis_text": "Call 112",
-        "settings": {"lobby": False, "floor_mode": "circle", "turn_seconds": 90, "max_participants": 8},
+        "settings": {
+            "lobby": False,
+            "floor_mode": "circle",
+            "turn_seconds": 90,
+            "max_participants": 8,
+            "media": "sfu",
+        },
     }
     for key, role in (("facilitator_link", Role.FACILITATOR), ("member_link", Role.MEMBER)):
         link = answer[key]
@@ -55,7 +62,13 @@ async def test_create_room_defaults(server: Running) -> None:
     response = await post_room(server, {"title": "Just a title"})
     assert response.status_code == 201
     room = response.json()["room"]
-    defaults = {"lobby": True, "floor_mode": "open", "turn_seconds": None, "max_participants": 12}
+    defaults = {
+        "lobby": True,
+        "floor_mode": "open",
+        "turn_seconds": None,
+        "max_participants": 12,
+        "media": "auto",
+    }
     assert room["settings"] == defaults
     assert room["agreement"]  # a default group agreement
 

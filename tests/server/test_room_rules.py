@@ -29,6 +29,7 @@ CASES: list[tuple[str, Any, Any]] = [
     ("turn_seconds", 3600, 3601),
     ("max_participants", 2, 1),
     ("max_participants", 50, 51),
+    ("media", "sfu", "p2p"),
 ]
 
 

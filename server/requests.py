@@ -126,7 +126,9 @@ async def _sfu(conn: Connection, node: Node, msg: protocol.SfuMsg) -> None:
     if isinstance(description, protocol.SessionDescription):
         expected = "offer" if msg.pc == "pub" else "answer"
         if description.type != expected:
-            raise protocol.ProtocolError(ErrorCode.BAD_MESSAGE, f"the {msg.pc} connection sends an {expected}")
+            raise protocol.ProtocolError(
+                ErrorCode.BAD_MESSAGE, f"the {msg.pc} connection sends an {expected}"
+            )
         if msg.pc == "pub":
             peer.client_offer({"type": description.type, "sdp": description.sdp})
         else:

@@ -317,7 +317,13 @@ class HearthPeer:
         result: dict[str, PeerStats] = {}
         for pid in set(self.receiver.media) | set(self.mesh.links):
             link = self.mesh.links.get(pid)
-            state = str(link.pc.connectionState) if link else self.sfu.state() if self.media_path == "sfu" else "closed"
+            state = (
+                str(link.pc.connectionState)
+                if link
+                else self.sfu.state()
+                if self.media_path == "sfu"
+                else "closed"
+            )
             media = self.receiver.media.get(pid) or RemoteMedia()
             result[pid] = media.stats(now, state, audible.get(pid, False))
         return result

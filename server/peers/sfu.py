@@ -125,7 +125,7 @@ class SfuMedia:
             if frame.get("pc") == "pub" and description.get("type") == "answer":
                 self._enqueue(lambda: self._answered(description))
             elif frame.get("pc") == "sub" and description.get("type") == "offer":
-                streams = frame.get("streams") if isinstance(frame.get("streams"), list) else []
+                streams: list[Any] = frame["streams"] if isinstance(frame.get("streams"), list) else []
                 self._enqueue(lambda: self._offered(description, streams))
         elif "candidate" in frame and frame.get("pc") in ("pub", "sub"):
             self._enqueue(lambda: self._candidate(str(frame["pc"]), frame.get("candidate")))

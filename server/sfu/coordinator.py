@@ -40,6 +40,9 @@ RETRY_SECONDS = 2.0
 QUIET_KINDS = frozenset({"chat", "chat_deleted", "reaction", "signal", "ack", "floor_time_up"})
 """Frames that change nothing the media server enforces: no reconcile for them."""
 
+FEED_CHANGES = ("publishers", "unpublished", "leaving", "joining", "configured")
+"""Keys of a publisher handle's events that say someone's feeds came or went."""
+
 NO_SUCH_ROOM = 426  # the VideoRoom plugin's "no such room"
 
 
@@ -91,9 +94,9 @@ class SfuCoordinator:
                 return
             if frame.kind == "session_ended":
                 self.mesh.discard(room_id)
-            elif room_id in self.mesh:
-                return
-            elif not (frame.seq or frame.admit is not None or frame.kind == "removed"):
+            elif room_id in self.mesh or not (
+                frame.seq or frame.admit is not None or frame.kind == "removed"
+            ):
                 return
         elif room_id not in self.hub.rooms:
             self.mesh.discard(room_id)  # no socket of it here: the next session is looked at anew
@@ -196,7 +199,7 @@ class SfuCoordinator:
         """The participants whose seat this node's sockets hold (let in and here): id -> socket."""
         local = self.hub.rooms.get(room_id)
         seats: dict[str, str] = {}
-        for pid, conn in (local.current.items() if local is not None else ()):
+        for pid, conn in local.current.items() if local is not None else ():
             seat = state.seats.get(pid)
             if seat is not None and seat.admitted and seat.person.connected and seat.conn == conn.conn_id:
                 seats[pid] = conn.conn_id
@@ -254,9 +257,7 @@ class SfuCoordinator:
                 room.speaker = speaker
                 for pid, other in room.peers.items():
                     self.send(peer.room_id, pid, other.conn_id, {"type": "sfu", "speaking": speaker})
-        elif kind == "event" and any(k in data for k in ("publishers", "unpublished", "leaving", "joining")):
-            self.schedule(peer.room_id)
-        elif kind in ("joined", "configured"):
+        elif kind == "event" and any(k in data for k in FEED_CHANGES):
             self.schedule(peer.room_id)
 
     def send(self, room_id: str, pid: str, conn_id: str, message: dict[str, Any]) -> None:

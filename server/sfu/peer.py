@@ -82,7 +82,9 @@ class Subscription:
     layers: dict[str, int] = field(default_factory=dict)  # mid -> substream applied
 
     def feeds(self) -> frozenset[str]:
-        return frozenset(str(s["feed_id"]) for s in self.streams if s.get("feed_id") and s.get("active", True))
+        return frozenset(
+            str(s["feed_id"]) for s in self.streams if s.get("feed_id") and s.get("active", True)
+        )
 
     def wire_streams(self) -> list[dict[str, str]]:
         return [
@@ -166,7 +168,9 @@ class SfuPeer:
                 raise
             except Exception as exc:  # JanusGone, JanusError, or a reply we could not read
                 level = logging.INFO if isinstance(exc, JanusGone) else logging.WARNING
-                log.log(level, "sfu peer starts over", extra={"room": self.room_id, "type": type(exc).__name__})
+                log.log(
+                    level, "sfu peer starts over", extra={"room": self.room_id, "type": type(exc).__name__}
+                )
                 await self._forget_session()
                 delay = RETRY_SECONDS[min(self.failures, len(RETRY_SECONDS) - 1)]
                 self.failures += 1
@@ -206,7 +210,7 @@ class SfuPeer:
     async def _publish(self, pub: JanusHandle) -> None:
         if self.offer is not None:
             offer, self.offer = self.offer, None
-            data, jsep = await pub.message({"request": "configure", "audio": True, "video": True}, offer)
+            _, jsep = await pub.message({"request": "configure", "audio": True, "video": True}, offer)
             self.published = True
             self.audio_mid = audio_mid(str(offer.get("sdp", "")))
             self.muted = None  # a (re-)publish loses the moderation: apply it again
@@ -279,11 +283,11 @@ class SfuPeer:
                     del body["subscribe"]
                 if not body["unsubscribe"]:
                     del body["unsubscribe"]
-            data, jsep = await sub.handle.message(body)
-            if isinstance(data.get("streams"), list):
-                sub.streams = data["streams"]
-            if jsep is not None:
-                self._offer(data, jsep)
+            reply, offer = await sub.handle.message(body)
+            if isinstance(reply.get("streams"), list):
+                sub.streams = reply["streams"]
+            if offer is not None:
+                self._offer(reply, offer)
                 return
         if sub.started:
             await self._layers(sub, wanted)
@@ -309,7 +313,10 @@ class SfuPeer:
                 changes.append((mid, layer))
         if not changes:
             return
-        body = {"request": "configure", "streams": [{"mid": mid, "substream": layer} for mid, layer in changes]}
+        body = {
+            "request": "configure",
+            "streams": [{"mid": mid, "substream": layer} for mid, layer in changes],
+        }
         await sub.handle.message(body)
         sub.layers.update(changes)
 

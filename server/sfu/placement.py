@@ -75,5 +75,7 @@ async def place(service: RoomService, instances: Instances, secret: str, state: 
     except BaseException:
         await destroy_room(instances, url, room, secret)
         raise
-    log.info("session placed", extra={"room": state.room.id, "instance": instances.index(url), "epoch": epoch})
+    log.info(
+        "session placed", extra={"room": state.room.id, "instance": instances.index(url), "epoch": epoch}
+    )
     return True

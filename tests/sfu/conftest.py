@@ -1,0 +1,80 @@
+"""SFU mode end to end: a real Hearth server (in process) driving a real Janus (``tests/janus.py``),
+with real aiortc participants (``HearthPeer``) on loopback only. Every wait is bounded.
+
+``sfu_server`` starts Hearth configured with the test's Janus instance(s); ``sfu_room`` makes a
+room in SFU mode on it. Participants are made with the ``peers`` fixture of tests/peers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import aioice.ice
+import pytest
+
+from server.peers import HearthPeer, LocalMedia
+from server.sfu.janus import Janus
+from tests.peers.conftest import SMALL, MakePeer, invite, peers  # noqa: F401  (fixture)
+from tests.polling import eventually
+from tests.server.conftest import Room, Running, start_server  # noqa: F401  (fixture)
+
+MEDIA_TIMEOUT = 30.0  # a 2-core machine shared with other work: generous, but bounded
+TINY = {"width": 160, "height": 120, "fps": 15.0}  # enough to count frames; light to encode
+
+
+@pytest.fixture(autouse=True)
+def loopback_candidates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    yield
+
+
+def tiny(**extra: Any) -> LocalMedia:
+    return LocalMedia(**{**TINY, **extra})
+
+
+async def sfu_room(server: Running, **fields: Any) -> Room:
+    return await server.create_room(media="sfu", lobby=False, **fields)
+
+
+def link(server: Running, room: Room, facilitator: bool = False) -> str:
+    return invite(server, room.id, room.facilitator if facilitator else room.member)
+
+
+def frames(peer: HearthPeer, remote: str) -> int:
+    stats = peer.stats().get(remote)
+    return stats.frames if stats else 0
+
+
+def audio(peer: HearthPeer, remote: str) -> int:
+    stats = peer.stats().get(remote)
+    return stats.audio_frames if stats else 0
+
+
+async def media_flows(
+    receivers: list[HearthPeer],
+    senders: list[HearthPeer],
+    count: Callable[[HearthPeer, str], int],
+    what: str,
+    more: int = 10,
+    timeout: float = MEDIA_TIMEOUT,
+) -> None:
+    """``count`` (frames, audio) from every sender grows by ``more`` at every other receiver."""
+    pairs = [(r, s.id) for r in receivers for s in senders if r is not s]
+    start = {(r.name, sid): count(r, sid) for r, sid in pairs}
+    await eventually(
+        lambda: all(count(r, sid) >= start[(r.name, sid)] + more for r, sid in pairs),
+        what,
+        timeout=timeout,
+    )
+
+
+async def janus_publishers(url: str, secret: str, room: str) -> list[str]:
+    """The Janus ids publishing in VideoRoom ``room`` (asked on a connection of the test's own)."""
+    janus = await Janus.connect(url, secret)
+    try:
+        handle = await janus.admin_handle()
+        answer = await handle.request({"request": "listparticipants", "room": room, "secret": secret})
+        return [str(p["id"]) for p in answer.get("participants", []) if p.get("publisher")]
+    finally:
+        await janus.close()

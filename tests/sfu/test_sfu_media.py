@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tests.janus import JanusProcess
-from tests.sfu.conftest import MakePeer, audio, frames, link, media_flows, sfu_room, tiny
+from tests.peers.conftest import MakePeer
 from tests.server.conftest import StartServer
+from tests.sfu.conftest import audio, frames, link, media_flows, sfu_room, tiny
 
 
 async def test_three_participants_receive_each_others_video_and_audio_through_janus(

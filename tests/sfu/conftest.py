@@ -78,3 +78,26 @@ async def janus_publishers(url: str, secret: str, room: str) -> list[str]:
         return [str(p["id"]) for p in answer.get("participants", []) if p.get("publisher")]
     finally:
         await janus.close()
+
+
+class Tampered(HearthPeer):
+    """A modified client: its microphone keeps sending a tone whatever the server says (a
+    facilitator mute, the floor moving on); only the media server can stop it being heard."""
+
+    def _changed(self) -> None:
+        super()._changed()
+        self.media.microphone = True
+
+
+async def audio_stopped(receivers: list[HearthPeer], sender: HearthPeer, slack: int = 2) -> None:
+    """``sender``'s audio packets stop arriving at every receiver while its video goes on.
+
+    Packets are counted, not sound: silence would still be packets. First the video from the
+    sender grows by 15 frames at each receiver (time for the mute to act, measured in the
+    sender's own frames rather than in seconds), then by 30 more, during which its audio at
+    each receiver may grow by at most ``slack`` (packets already in flight)."""
+    await media_flows(receivers, [sender], frames, f"video from {sender.name} (before)", more=15)
+    before = {r.name: audio(r, sender.id) for r in receivers}
+    await media_flows(receivers, [sender], frames, f"video from {sender.name} (after)", more=30)
+    grew = {r.name: audio(r, sender.id) - before[r.name] for r in receivers}
+    assert all(n <= slack for n in grew.values()), f"audio from {sender.name} still arrives: {grew}"

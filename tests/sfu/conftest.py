@@ -13,6 +13,7 @@ from typing import Any
 import aioice.ice
 import pytest
 
+from rooms.model import SfuPlacement
 from server.peers import HearthPeer, LocalMedia
 from server.sfu.janus import Janus
 from tests.peers.conftest import SMALL, MakePeer, invite, peers  # noqa: F401  (fixture)
@@ -69,15 +70,26 @@ async def media_flows(
     )
 
 
-async def janus_publishers(url: str, secret: str, room: str) -> list[str]:
-    """The Janus ids publishing in VideoRoom ``room`` (asked on a connection of the test's own)."""
+async def janus_room(url: str, secret: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A VideoRoom request on a Janus connection of the test's own (never the server's)."""
     janus = await Janus.connect(url, secret)
     try:
         handle = await janus.admin_handle()
-        answer = await handle.request({"request": "listparticipants", "room": room, "secret": secret})
-        return [str(p["id"]) for p in answer.get("participants", []) if p.get("publisher")]
+        return await handle.request({**body, "secret": secret})
     finally:
         await janus.close()
+
+
+async def janus_participants(url: str, secret: str, room: str) -> dict[str, bool]:
+    """Who is in VideoRoom ``room`` on ``url``, by Janus id: whether each publishes."""
+    answer = await janus_room(url, secret, {"request": "listparticipants", "room": room})
+    return {str(p["id"]): bool(p.get("publisher")) for p in answer.get("participants", [])}
+
+
+async def placement(server: Running, room: Room) -> SfuPlacement:
+    state = await server.node.service.state(room.id, with_chat=False)
+    assert state is not None and state.sfu is not None, "the session is not placed"
+    return state.sfu
 
 
 class Tampered(HearthPeer):

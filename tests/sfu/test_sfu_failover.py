@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.janus import JanusProcess
 from tests.peers.conftest import MakePeer
 from tests.server.conftest import StartServer
-from tests.sfu.conftest import audio, frames, link, media_flows, placement, sfu_room, tiny
+from tests.sfu.conftest import audio, frames, link, media_flows, placement, restart_janus, sfu_room, tiny
 
 
 async def test_media_flows_again_on_the_other_instance_after_the_placed_one_is_killed(
@@ -45,3 +45,26 @@ async def test_media_flows_again_on_the_other_instance_after_the_placed_one_is_k
     assert {pid: (seat.person.role, seat.admitted) for pid, seat in state.seats.items()} == seats
     assert (state.floor.holder, state.floor.order) == (floor.holder, floor.order)
     assert all(person.sfu.restarts >= 1 for person in everyone)
+
+
+async def test_media_flows_again_once_the_only_instance_is_back_after_a_kill(
+    start_server: StartServer, janus: JanusProcess, peers: MakePeer
+) -> None:
+    server = await start_server(janus_urls=(janus.url,), janus_secret=janus.secret)
+    room = await sfu_room(server)
+    fran = peers(link(server, room, facilitator=True), "Fran", media=tiny())
+    ana = peers(link(server, room), "Ana", media=tiny(frequency=523))
+    for person in (fran, ana):
+        await person.join()
+    await media_flows([fran, ana], [fran, ana], frames, "video both ways")
+    before = await placement(server, room)
+
+    janus.kill()
+    back = restart_janus(janus)
+    try:
+        await media_flows([fran, ana], [fran, ana], frames, "video both ways once Janus is back")
+        await media_flows([fran, ana], [fran, ana], audio, "audio both ways once Janus is back")
+        after = await placement(server, room)
+        assert after.instance == janus.url and after.epoch > before.epoch
+    finally:
+        back.stop()

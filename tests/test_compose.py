@@ -3,9 +3,10 @@
 Docker has no engine on the development machines, so the stack itself cannot start here. These
 tests read the files and check what ties them together: the services, the shared secrets, the
 Redis store, the TURN URLs and secret, the proxy's upstreams and health checks, the coturn
-peer restrictions. The coturn configuration is also run by the real ``turnserver``, which must
-accept it and refuse relaying to private and loopback peers; the Caddyfile is adapted by a real
-``caddy`` when one is installed.
+peer restrictions, the Janus media server's private API and its secret. The coturn
+configuration is also run by the real ``turnserver``, which must accept it and refuse relaying
+to private and loopback peers; the Caddyfile is adapted by a real ``caddy`` when one is
+installed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import ipaddress
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -43,6 +45,9 @@ COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
 TURN_CONF = ROOT / "deploy" / "turnserver.conf"
+JANUS_DOCKERFILE = ROOT / "deploy" / "janus.Dockerfile"
+JANUS_START = ROOT / "deploy" / "janus-start.sh"
+JANUS_API_PORT = 8188
 
 APP_NODES = ("hearth1", "hearth2")
 APP_PORT = 8080
@@ -76,6 +81,8 @@ OPERATOR_ENV = {
     "HEARTH_DOMAIN": "hearth.example.org",
     "HEARTH_PUBLIC_URL": "https://hearth.example.org",
     "TURN_HOST": "turn.example.org",
+    "HEARTH_JANUS_SECRET": "janus-secret-for-the-compose-test",
+    "JANUS_PUBLIC_IP": "203.0.113.20",
 }
 
 
@@ -191,7 +198,7 @@ def expression_of(option: str, args: list[str]) -> str:
 
 
 def test_every_service_is_there(compose: dict[str, Any]) -> None:
-    assert {"redis", "redis-live", "hearth1", "hearth2", "proxy", "turn"} <= set(compose["services"])
+    assert {"redis", "redis-live", "hearth1", "hearth2", "proxy", "turn", "janus"} <= set(compose["services"])
 
 
 def test_live_redis_keeps_nothing_on_disk(compose: dict[str, Any]) -> None:
@@ -242,6 +249,8 @@ def test_app_nodes_share_secret_store_and_turn(compose: dict[str, Any]) -> None:
         "HEARTH_TURN_URLS",
         "HEARTH_TURN_SECRET",
         "HEARTH_ICE_POLICY",
+        "HEARTH_JANUS_URLS",
+        "HEARTH_JANUS_SECRET",
     ):
         assert first.get(key), f"hearth1 lacks {key}"
         assert all(env.get(key) == first[key] for env in envs), f"the app nodes differ in {key}"
@@ -250,7 +259,8 @@ def test_app_nodes_share_secret_store_and_turn(compose: dict[str, Any]) -> None:
     assert first["HEARTH_SECRET"].startswith("${HEARTH_SECRET:?")
     assert first["HEARTH_ORGANIZER_KEY"].startswith("${HEARTH_ORGANIZER_KEY:?")
     assert first["HEARTH_TURN_SECRET"].startswith("${TURN_SECRET:?")
-    for required in ("HEARTH_SECRET", "HEARTH_ORGANIZER_KEY", "TURN_SECRET"):
+    assert first["HEARTH_JANUS_SECRET"].startswith("${HEARTH_JANUS_SECRET:?")
+    for required in ("HEARTH_SECRET", "HEARTH_ORGANIZER_KEY", "TURN_SECRET", "HEARTH_JANUS_SECRET"):
         env = {k: v for k, v in OPERATOR_ENV.items() if k != required}
         key = "HEARTH_TURN_SECRET" if required == "TURN_SECRET" else required
         with pytest.raises(KeyError, match=required):
@@ -363,6 +373,105 @@ def test_coturn_gets_the_config_and_the_same_secret_as_hearth(compose: dict[str,
     assert interpolate(secret, OPERATOR_ENV) == OPERATOR_ENV["TURN_SECRET"]
     # The entrypoint of the coturn image passes its arguments through the shell.
     assert re.fullmatch(r"\w+", interpolate(secret, OPERATOR_ENV))
+
+
+def janus_start_args() -> list[str]:
+    """The arguments deploy/janus-start.sh gives `hearth janus-config` (its continued line)."""
+    text = JANUS_START.read_text().replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.strip().startswith("hearth janus-config"))
+    return shlex.split(line)[2:]
+
+
+def test_janus_api_stays_on_the_internal_network(compose: dict[str, Any]) -> None:
+    janus = service(compose, "janus")
+    env = environment(janus)
+    published = [str(port) for port in janus.get("ports", [])]
+    assert published, "Janus's media ports must be published"
+    for port in published:
+        assert port.endswith("/udp"), f"only media (UDP) is published, not {port}"
+        assert str(JANUS_API_PORT) not in port.split("/")[0].split("-")
+    assert "network_mode" not in janus
+    networks = janus["networks"]
+    backend = compose["networks"]["backend"]
+    assert backend["internal"] is True
+    # The API listens on Janus's fixed address on the internal network, and nowhere else.
+    api_ip = networks["backend"]["ipv4_address"]
+    assert env["JANUS_API_IP"] == api_ip
+    subnet = ipaddress.ip_network(backend["ipam"]["config"][0]["subnet"])
+    assert ipaddress.ip_address(api_ip) in subnet
+    args = janus_start_args()
+    assert args[args.index("--ws-host") + 1] == "$JANUS_API_IP"
+    assert args[args.index("--ws-port") + 1] == str(JANUS_API_PORT)
+    for name in APP_NODES:
+        node = service(compose, name)
+        assert "backend" in node["networks"], f"{name} cannot reach Janus's API"
+        urls = environment(node)["HEARTH_JANUS_URLS"].split(",")
+        assert [urlsplit(url) for url in urls] == [urlsplit(f"ws://janus:{JANUS_API_PORT}")]
+    # The media network (ICE gathers only there) holds Janus alone, and is not the internal one.
+    media = networks["media"]["ipv4_address"]
+    assert media.startswith(env["JANUS_MEDIA_NET"])
+    assert args[args.index("--ice-enforce-list") + 1] == "$JANUS_MEDIA_NET"
+    assert not compose["networks"]["media"].get("internal")
+    others = [name for name, spec in compose["services"].items() if name != "janus"]
+    assert not any("media" in (service(compose, name).get("networks") or []) for name in others)
+
+
+def test_janus_publishes_its_rtp_range_one_to_one(compose: dict[str, Any]) -> None:
+    janus = service(compose, "janus")
+    rtp = environment(janus)["JANUS_RTP_PORTS"]
+    assert [str(port) for port in janus["ports"]] == [f"{rtp}:{rtp}/udp"]
+    low, high = (int(part) for part in rtp.split("-"))
+    assert 1024 <= low < high <= 65535
+    args = janus_start_args()
+    assert args[args.index("--rtp-ports") + 1] == "$JANUS_RTP_PORTS"
+    assert args[args.index("--public-ip") + 1] == "$JANUS_PUBLIC_IP"
+
+
+def test_janus_secret_comes_from_the_environment(compose: dict[str, Any]) -> None:
+    janus = environment(service(compose, "janus"))
+    secret = janus["HEARTH_JANUS_SECRET"]
+    assert secret.startswith("${HEARTH_JANUS_SECRET:?"), "the secret is never written in the file"
+    for name in APP_NODES:
+        assert environment(service(compose, name))["HEARTH_JANUS_SECRET"] == secret
+    assert interpolate(secret, OPERATOR_ENV) == OPERATOR_ENV["HEARTH_JANUS_SECRET"]
+    with pytest.raises(KeyError, match="HEARTH_JANUS_SECRET"):
+        interpolate(secret, {k: v for k, v in OPERATOR_ENV.items() if k != "HEARTH_JANUS_SECRET"})
+    with pytest.raises(KeyError, match="JANUS_PUBLIC_IP"):
+        interpolate(janus["JANUS_PUBLIC_IP"], {})
+    # Not on a command line either (visible in `ps`): janus-config reads it from the environment.
+    assert "secret" not in " ".join(janus_start_args()).lower()
+    assert "SECRET" not in json.dumps(service(compose, "janus").get("command", ""))
+
+
+def test_janus_start_script_generates_the_config_janus_runs(
+    compose: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start script's `hearth janus-config` line, with the compose values, writes a config
+    with the API on the internal address, the admin API off and the operator's secret; Janus is
+    then started with that folder (never /etc/janus)."""
+    from server.cli import main
+
+    env = {k: interpolate(v, OPERATOR_ENV) for k, v in environment(service(compose, "janus")).items()}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    args = [os.path.expandvars(arg) for arg in janus_start_args()]
+    folder = tmp_path / "config"
+    assert args[0] == "/run/janus/config"
+    assert main(["janus-config", str(folder), *args[1:]]) == 0
+    core = (folder / "janus.jcfg").read_text()
+    ws = (folder / "janus.transport.websockets.jcfg").read_text()
+    assert f'api_secret = "{OPERATOR_ENV["HEARTH_JANUS_SECRET"]}"' in core
+    assert f'nat_1_1_mapping = "{OPERATOR_ENV["JANUS_PUBLIC_IP"]}"' in core
+    assert f'ws_ip = "{env["JANUS_API_IP"]}"' in ws and "admin_ws = false" in ws
+    assert "exec janus -F /run/janus/config" in JANUS_START.read_text()
+    dockerfile = JANUS_DOCKERFILE.read_text()
+    assert "apt-get install -y --no-install-recommends janus" in dockerfile
+    assert "/etc/janus" in dockerfile.split("rm -rf", 1)[1].split("\n", 1)[0], "the stock config is removed"
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    for marker in ("index-url", "PIP_INDEX", "PIP_EXTRA_INDEX", "--find-links", "--trusted-host"):
+        assert marker.lower() not in dockerfile.lower()
+    assert service(compose, "janus")["build"]["dockerfile"] == "deploy/janus.Dockerfile"
 
 
 # Dockerfile

@@ -12,6 +12,11 @@ session that sends no keepalive for 60 s: each session sends one every 20 s by i
 Event callbacks run one at a time per handle, in order, on a task of their own (a callback may
 return an awaitable, which is awaited there): a slow callback never holds up the reader, so
 answers to other requests keep arriving. Nothing here logs SDP or candidates.
+
+Limits: an answer waits at most ``timeout`` (5 s; ``message`` takes its own, 10 s); a message
+from Janus is at most 1 MiB (an SDP or a room list is far smaller: a larger one means something
+is wrong, and the connection is closed and counted as lost); a handle queues at most 1000 events
+for a slow callback (then drops, with a warning).
 """
 
 from __future__ import annotations
@@ -84,15 +89,25 @@ class Janus:
 
     @classmethod
     async def connect(
-        cls, url: str, secret: str, *, timeout: float = 5.0, keepalive: float = KEEPALIVE_SECONDS
+        cls,
+        url: str,
+        secret: str,
+        *,
+        timeout: float = 5.0,
+        keepalive: float = KEEPALIVE_SECONDS,
+        max_message: int = MAX_MESSAGE_BYTES,
     ) -> Janus:
-        """Open the WebSocket (bounded by ``timeout``); :class:`JanusGone` if it cannot."""
+        """Open the WebSocket (bounded by ``timeout``); :class:`JanusGone` if it cannot.
+
+        ``timeout`` bounds every request's answer (and each socket ping); ``keepalive`` is the
+        seconds between a session's keepalives and between pings; a message larger than
+        ``max_message`` bytes closes the connection (the instance is then lost)."""
         try:
             ws = await websockets.connect(
                 url,
                 subprotocols=[SUBPROTOCOL],
                 open_timeout=timeout,
-                max_size=MAX_MESSAGE_BYTES,
+                max_size=max_message,
                 proxy=None,  # a private address: never through an HTTP proxy from the environment
                 compression=None,
                 ping_interval=keepalive,
@@ -118,7 +133,7 @@ class Janus:
         """Close the socket; pending requests fail with :class:`JanusGone`."""
         self._lost_callbacks.clear()
         await self._ws.close()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._reader), self._timeout)
         self._lose()
 

@@ -203,3 +203,18 @@ async def test_sessions_are_kept_alive_by_the_client(tmp_path: Path) -> None:
             await client.close()
     finally:
         instance.stop()
+
+
+async def test_a_message_over_the_size_limit_loses_the_connection(janus: JanusProcess) -> None:
+    client = await Janus.connect(janus.url, janus.secret, max_message=4096)
+    lost: list[bool] = []
+    client.on_lost(lambda: lost.append(True))
+    try:
+        for index in range(6):
+            await make_room(client, janus.secret, f"room-{index}", description="d" * 900)
+        admin = await client.admin_handle()
+        with pytest.raises(JanusGone):  # the list of six rooms is over 4 KiB
+            await admin.request({"request": "list"})
+        assert lost == [True]
+    finally:
+        await client.close()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from rooms.backends.base import StoreUnavailable
 from rooms.model import DEFAULT_AGREEMENT
 from rooms.service import RoomNotFound
 from server.http_common import node_of
+from server.welcome import media_view
 
 
 async def home(request: Request) -> Response:
@@ -17,6 +21,8 @@ async def home(request: Request) -> Response:
         "organizer_key_required": node.settings.organizer_key is not None,
         "default_agreement": DEFAULT_AGREEMENT,
         "limits": node.limits,
+        "sfu_available": node.settings.sfu_available(),
+        "sfu_min_seats": node.settings.sfu_min_seats,
     }
     return templates.TemplateResponse(request, "home.html", context)  # type: ignore[no-any-return]
 
@@ -25,10 +31,17 @@ async def room_page(request: Request) -> Response:
     node = node_of(request)
     templates = request.app.state.templates
     try:
-        config = await node.service.config(request.path_params["room_id"])
+        # The directory's copy, not this node's: another node may have changed the room's media.
+        config = await node.service.current_config(request.path_params["room_id"])
     except RoomNotFound:
         return templates.TemplateResponse(  # type: ignore[no-any-return]
             request, "error.html", {"message": "This room does not exist."}, status_code=404
         )
-    context = {"room": config, "limits": node.limits}  # the join form's maxlength
+    # How media travels here (the live session's path, else the next session's), so the join
+    # screen can say it before anyone joins; a store that does not answer leaves the setting's.
+    state = None
+    with contextlib.suppress(StoreUnavailable):
+        state = await node.service.state(config.id, with_chat=False)
+    media = media_view(node.settings, config, state)
+    context = {"room": config, "limits": node.limits, "media": media}  # the join form's maxlength
     return templates.TemplateResponse(request, "room.html", context)  # type: ignore[no-any-return]

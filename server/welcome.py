@@ -13,13 +13,23 @@ from typing import Any
 from rooms.backends.base import StoreUnavailable
 from rooms.engine import floor_view, speaking_view, waiting_view
 from rooms.handlers import REACTIONS
-from rooms.model import Role, RoomState, Seat
+from rooms.model import Role, RoomConfig, RoomState, Seat, SessionState
 from rooms.permissions import Capability, can, capabilities_of
 from rooms.service import RoomService
 from server import protocol, tokens
 from server.config import Settings
 
 RESUME_TTL_SECONDS = 24 * 3600  # the seat, not the token, limits a resume: it lasts the grace period
+
+
+def media_view(settings: Settings, room: RoomConfig, state: RoomState | None) -> dict[str, object]:
+    """How media travels in ``room``: the live session's path (fixed when it started), else the
+    path a session starting now would take; the room's setting (which may have changed since:
+    it applies from the next session); and whether a media server is set up at all. Never the
+    media server's address."""
+    live = state is not None and state.session is SessionState.LIVE
+    path = state.media if state is not None and live else settings.media_path(room)
+    return {"path": path, "setting": room.media, "sfu_available": settings.sfu_available()}
 
 
 def room_view(settings: Settings, state: RoomState, seat: Seat, kind: str) -> dict[str, Any]:
@@ -35,13 +45,7 @@ def room_view(settings: Settings, state: RoomState, seat: Seat, kind: str) -> di
         "seq": state.seq,
         # What this participant may do and see: the page shows and hides by these, not by role.
         "capabilities": capabilities_of(role),
-        # The session's media path (fixed when it started), the room's setting (which may have
-        # changed since: it applies from the next session), and whether a media server is set up.
-        "media": {
-            "path": state.media,
-            "setting": state.room.media,
-            "sfu_available": settings.sfu_available(),
-        },
+        "media": media_view(settings, state.room, state),
     }
     # The recent part only; older messages come a page at a time on request (``chat_history``).
     view["chat"], view["chat_more"] = state.chat_page(seat, settings.chat_page)

@@ -16,7 +16,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from rooms.backends.sqlite_directory import SqliteDirectory
-from rooms.model import FloorMode, Role, RoomConfig
+from rooms.model import FloorMode, MediaMode, Role, RoomConfig
 from server.cli_rooms import FIRST_ROOM_TITLE
 from server.cli_rooms import ensure_first_room as _ensure_first_room
 from server.cli_serve import uvicorn_config
@@ -78,7 +78,7 @@ def test_rooms_create_prints_two_working_links(tmp_path: Path) -> None:
 async def test_rooms_create_stores_the_settings(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     args = ["Evenings", "--floor-mode=queue", "--no-lobby", "--max-participants=6", "--crisis-text=Call 112"]
-    result = hearth(data_dir, "rooms", "create", *args, "--agreement", "Be kind")
+    result = hearth(data_dir, "rooms", "create", *args, "--agreement", "Be kind", "--media", "sfu")
     assert result.returncode == 0, result.stderr
     [facilitator, _] = links(result.stdout)
     directory = SqliteDirectory(data_dir / "hearth.db")
@@ -90,6 +90,7 @@ async def test_rooms_create_stores_the_settings(tmp_path: Path) -> None:
     assert config is not None
     assert (config.title, config.floor_mode, config.lobby) == ("Evenings", FloorMode.QUEUE, False)
     assert (config.max_participants, config.crisis_text, config.agreement) == (6, "Call 112", "Be kind")
+    assert config.media is MediaMode.SFU
     assert config.created_at > 0
 
 
@@ -236,6 +237,16 @@ def test_serve_off_loopback_needs_an_organizer_key(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "HEARTH_ORGANIZER_KEY" in result.stderr
     assert not (tmp_path / "data" / "hearth.db").exists()
+
+
+def test_serve_with_janus_needs_its_secret(tmp_path: Path) -> None:
+    janus = ["--janus-urls", "ws://127.0.0.1:8188"]
+    result = hearth(tmp_path / "data", "serve", "--port", "0", *janus, HEARTH_PUBLIC_URL="")
+    assert result.returncode == 2
+    assert "HEARTH_JANUS_SECRET" in result.stderr
+    result = hearth(tmp_path / "data", "serve", "--janus-urls", "ws://127.0.0.1", HEARTH_JANUS_SECRET="s")
+    assert result.returncode == 2
+    assert "--janus-urls" in result.stderr and "ws://HOST:PORT" in result.stderr
 
 
 def test_bad_setting_exits_2_naming_it(tmp_path: Path) -> None:

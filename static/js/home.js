@@ -20,6 +20,7 @@ function roomBody(data) {
     topic: text("topic"),
     lobby: data.get("lobby") === "on",
     floor_mode: text("floor_mode") || "open",
+    media: text("media") || "auto",
     crisis_text: text("crisis_text"),
     turn_seconds: text("turn_seconds") ? Number(text("turn_seconds")) : null,
   };

@@ -50,7 +50,8 @@
  * @property {string} topic
  * @property {string} agreement
  * @property {string} crisis_text
- * @property {{lobby: boolean, floor_mode: string, turn_seconds: number | null, max_participants: number}} settings
+ * @property {{lobby: boolean, floor_mode: string, turn_seconds: number | null, max_participants: number,
+ *   media?: string}} settings
  */
 
 /** @typedef {{id: string, name: string, reason?: string}} Waiting reason "after_ban": held because of a ban */
@@ -92,6 +93,9 @@ export class RoomState {
     this.room = null;
     /** @type {{id?: string, state: string, started_at: number | null} | null} */
     this.session = null;
+    /** How this session's media travels (docs/protocol.md §1.9): `path` is fixed for the session.
+     * @type {{path: string, setting: string, sfu_available: boolean} | null} */
+    this.media = null;
     /** @type {Map<string, Participant>} admitted participants by id, you included */
     this.participants = new Map();
     /** @type {Floor} */
@@ -133,6 +137,7 @@ export class RoomState {
     this.you = frame.you;
     this.room = frame.room;
     this.session = frame.session;
+    this.media = frame.media ?? null;
     this.participants = new Map(frame.participants.map((/** @type {Participant} */ p) => [p.id, p]));
     this.floor = { ...emptyFloor(), ...frame.floor };
     this.chat = new Map(frame.chat.map((/** @type {ChatMessage} */ m) => [m.id, m]));

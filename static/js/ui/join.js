@@ -5,6 +5,7 @@
 import { LevelMeter, listDevices, openLocalMedia, openTrack } from "../media.js";
 import { ConnectionTest } from "./connection-test.js";
 import { byId, el, setPressed } from "./dom.js";
+import { pageMedia, renderMediaPath } from "./media-path.js";
 
 /** @typedef {import("../check.js").EchoCheck} EchoCheck */
 
@@ -29,6 +30,7 @@ export class JoinScreen {
     this.button = /** @type {HTMLButtonElement} */ (byId("join-button"));
     this.nameInput.value = options.initialName;
     byId("role-note").hidden = options.role !== "facilitator";
+    renderMediaPath(byId("join-media"), pageMedia(byId("app")), options.role === "facilitator");
     this.ready = this.openMedia();
     this.test = new ConnectionTest({
       token: options.token, media: () => this.media.stream, ready: this.ready, onCheck: options.onCheck,

@@ -13,6 +13,8 @@ import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
 import { InvitePanel } from "./invite.js";
 import { applyLimits } from "./limits.js";
+import { renderMediaPath } from "./media-path.js";
+import { MediaSetting } from "./media-setting.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
 import { showScreen } from "./screens.js";
@@ -37,11 +39,13 @@ export class RoomView {
     this.invite = new InvitePanel(options.roomId, options.token);
     this.people = new People(client, () => this.invite.offerRotation());
     this.console = new Console(client);
+    this.mediaSetting = new MediaSetting(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
     this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {
       // The old link is revoked: reconnect and call the API with the new one from now on.
       client.options.token = token;
       this.invite.token = token;
+      this.mediaSetting.token = token;
       options.onNewToken(token);
     });
     this.inviteOpened = false;
@@ -114,6 +118,10 @@ export class RoomView {
     titleWithLobby(state);
     byId("room-topic").textContent = state.room?.topic ?? "";
     byId("room-title").textContent = state.room?.title ?? "";
+    // The setting as it is now (a `room_updated` may have changed it); the path stays the session's.
+    const media = state.media && { ...state.media, setting: state.room?.settings.media ?? state.media.setting };
+    renderMediaPath(byId("room-media"), media, can(state, "manage_room"));
+    this.mediaSetting.render();
   }
 
   stop() {

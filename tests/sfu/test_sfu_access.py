@@ -64,12 +64,15 @@ async def test_sfu_messages_are_refused_in_a_mesh_room_and_when_too_large(
     await ana.refused({"type": "sfu", "pc": "pub"}, "bad_message")  # neither description nor candidate
 
     room = await server.create_room(media="sfu", lobby=False)
-    await server.joined(room.facilitator, "Fay")
+    fay = await server.joined(room.facilitator, "Fay")
     bo = await server.joined(room.member, "Bo")
     await bo.refused({"type": "sfu", "pc": "pub", "description": huge}, "too_large")
     answer_for_pub = {"type": "answer", "sdp": "v=0\r\n"}
     await bo.refused({"type": "sfu", "pc": "pub", "description": answer_for_pub}, "bad_message")
     await bo.refused({"type": "sfu_view", "pin": "nobody"}, "invalid_target")
+    # No direct connections in an SFU session: they would carry addresses and unmoderated sound.
+    hello = {"type": "signal", "to": fay.id, "data": {"hello": True}}
+    await bo.refused(hello, "forbidden")
 
 
 async def test_remove_ban_and_end_leave_nothing_of_that_person_in_janus(

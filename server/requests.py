@@ -86,6 +86,10 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     if state is None:
         raise CommandError(ErrorCode.FORBIDDEN, "you are not in this room")
     authorize(state, conn.pid, Capability.TAKE_PART)  # the rule the engine checks for commands
+    if state.media is MediaPath.SFU:
+        # Media goes through the media server only: a direct connection would tell members each
+        # other's addresses and carry sound the media server could not stop (server.sfu).
+        raise CommandError(ErrorCode.FORBIDDEN, "in this session media passes through the media server")
     target = state.seats.get(msg.to)
     if target is None or not target.admitted or msg.to == conn.pid:
         raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id is in this session")

@@ -140,12 +140,14 @@ class SfuMedia:
             for s in streams
             if isinstance(s, dict) and "mid" in s and "participant" in s
         }
-        if self.sub is None:
-            pc = self.sub = RTCPeerConnection(self.config)
-            pc.on("track", lambda track: self._track(pc, track))
-        await self.sub.setRemoteDescription(RTCSessionDescription(str(description["sdp"]), "offer"))
-        await self.sub.setLocalDescription(await self.sub.createAnswer())
-        await self.send({"type": "sfu", "pc": "sub", "description": description_of(self.sub)})
+        pc = self.sub
+        if pc is None:
+            made = pc = self.sub = RTCPeerConnection(self.config)
+            pc.on("track", lambda track: self._track(made, track))
+        await pc.setRemoteDescription(RTCSessionDescription(str(description["sdp"]), "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        if pc is self.sub:  # not closed meanwhile (the socket ended)
+            await self.send({"type": "sfu", "pc": "sub", "description": description_of(pc)})
 
     async def _candidate(self, pc_name: str, value: object) -> None:
         pc = self.pub if pc_name == "pub" else self.sub

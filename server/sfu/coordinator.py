@@ -29,8 +29,9 @@ from server.config import Settings
 from server.hub import Hub
 from server.sfu.instances import Instances
 from server.sfu.janus import JanusError, JanusGone
-from server.sfu.peer import SfuPeer, Wanted, feed_owner
+from server.sfu.peer import SfuPeer, Wanted
 from server.sfu.placement import destroy_room, place
+from server.sfu.subscription import feed_owner
 
 log = logging.getLogger("hearth.sfu")
 

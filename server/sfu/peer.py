@@ -22,12 +22,13 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rooms.model import SfuPlacement
 from server.sfu.instances import Instances
-from server.sfu.janus import JanusError, JanusGone, JanusHandle, JanusSession
+from server.sfu.janus import JanusGone, JanusHandle, JanusSession
+from server.sfu.subscription import Subscription, description, trickle
 
 log = logging.getLogger("hearth.sfu")
 
@@ -38,15 +39,11 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0)
 """Backoff after a failed pass (the instance went away, Janus refused): then the peer starts
 over with a fresh Janus session, and the client renegotiates (``restart``)."""
 
-HIGH, LOW = 2, 0
-"""Simulcast substreams (Janus numbers them 0 = lowest .. 2 = highest)."""
+ANSWER_SECONDS = 20.0
+"""How long a subscriber offer may wait for the client's answer. A client that never answers
+would hold back every later offer: past this, its Janus session starts over (``restart``)."""
 
 Send = Callable[[dict[str, Any]], None]
-
-
-def feed_owner(feed: object) -> str:
-    """The participant id of a Janus publisher id (``<participant id>~<nonce>``)."""
-    return str(feed).split("~", 1)[0]
 
 
 def audio_mid(sdp: str) -> str | None:
@@ -68,30 +65,6 @@ class Wanted:
     feeds: frozenset[str] = frozenset()  # Janus publisher ids to receive
     heard: bool = False  # may this person's audio be forwarded
     high: frozenset[str] = frozenset()  # participant ids received at the high layer
-
-
-@dataclass
-class Subscription:
-    """The subscriber handle and what it carries."""
-
-    handle: JanusHandle | None = None
-    streams: list[dict[str, Any]] = field(default_factory=list)  # Janus's, by mid
-    offered: bool = False  # an offer went to the client and awaits its answer
-    started: bool = False  # the client answered at least once
-    unsolicited: tuple[dict[str, Any], dict[str, Any]] | None = None  # an offer Janus made itself
-    layers: dict[str, int] = field(default_factory=dict)  # mid -> substream applied
-
-    def feeds(self) -> frozenset[str]:
-        return frozenset(
-            str(s["feed_id"]) for s in self.streams if s.get("feed_id") and s.get("active", True)
-        )
-
-    def wire_streams(self) -> list[dict[str, str]]:
-        return [
-            {"mid": str(s["mid"]), "participant": feed_owner(s["feed_id"]), "kind": str(s["type"])}
-            for s in self.streams
-            if s.get("feed_id") and s.get("active", True) and s.get("type") in ("audio", "video")
-        ]
 
 
 class SfuPeer:
@@ -123,11 +96,11 @@ class SfuPeer:
         self.published = False
         self.audio_mid: str | None = None
         self.muted: bool | None = None  # the moderation applied (None: not since the last publish)
-        self.sub = Subscription()
+        self._wake = asyncio.Event()
+        self.sub = Subscription(send, self._wake.set)
         self.opened_before = False
         self.failures = 0
         self.closed = False
-        self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"hearth-sfu-{pid}")
 
     # What the coordinator and the client change (never await) --------------------------------
@@ -158,10 +131,15 @@ class SfuPeer:
     # The task ------------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self.closed:
-            await self._wake.wait()
+            wait = max(0.0, self.sub.offered_at + ANSWER_SECONDS - loop.time()) if self.sub.offered else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
             self._wake.clear()
             try:
+                if self.sub.offered and loop.time() > self.sub.offered_at + ANSWER_SECONDS:
+                    raise TimeoutError("the client did not answer the subscriber offer")
                 await self._sync()
                 self.failures = 0
             except asyncio.CancelledError:
@@ -215,9 +193,9 @@ class SfuPeer:
             self.audio_mid = audio_mid(str(offer.get("sdp", "")))
             self.muted = None  # a (re-)publish loses the moderation: apply it again
             if jsep is not None:
-                self.send({"type": "sfu", "pc": "pub", "description": _description(jsep)})
+                self.send({"type": "sfu", "pc": "pub", "description": description(jsep)})
         if self.published:
-            await _trickle(pub, self.candidates["pub"])
+            await trickle(pub, self.candidates["pub"])
 
     async def _enforce(self, pub: JanusHandle, wanted: Wanted) -> None:
         """Janus forwards this person's audio only while they may be heard (``moderate``)."""
@@ -236,97 +214,11 @@ class SfuPeer:
         self.muted = mute
 
     async def _subscribe(self, wanted: Wanted) -> None:
-        sub = self.sub
-        if sub.offered and self.answer is not None and sub.unsolicited is not None:
-            # Janus made a newer offer meanwhile (a feed went): the answer is to an offer Janus
-            # no longer holds; the client gets the newer one instead.
-            self.answer = None
-            sub.offered = False
-        if sub.offered and self.answer is not None:
-            answer, self.answer = self.answer, None
-            assert sub.handle is not None
-            data, _ = await sub.handle.message({"request": "start"}, answer)
-            sub.offered, sub.started = False, True
-        elif not sub.offered:
-            self.answer = None  # an answer to no offer of ours
-        if sub.handle is not None and sub.started:
-            await _trickle(sub.handle, self.candidates["sub"])
-        if sub.offered:
-            return  # the next offer only once this one is answered
-        if sub.unsolicited is not None:
-            data, jsep = sub.unsolicited
-            sub.unsolicited = None
-            self._offer(data, jsep)
-            return
-        feeds = wanted.feeds
-        current = sub.feeds()
-        if feeds != current:
-            if sub.handle is None:
-                if not feeds:
-                    return
-                assert self.session is not None and self.placement is not None
-                sub.handle = await self.session.attach()
-                sub.handle.on_event(self._sub_event)
-                body: dict[str, Any] = {
-                    "request": "join",
-                    "ptype": "subscriber",
-                    "room": self.placement.room,
-                    "streams": [{"feed": f} for f in sorted(feeds)],
-                }
-            else:
-                body = {
-                    "request": "update",
-                    "subscribe": [{"feed": f} for f in sorted(feeds - current)],
-                    "unsubscribe": [{"feed": f} for f in sorted(current - feeds)],
-                }
-                if not body["subscribe"]:
-                    del body["subscribe"]
-                if not body["unsubscribe"]:
-                    del body["unsubscribe"]
-            reply, offer = await sub.handle.message(body)
-            if isinstance(reply.get("streams"), list):
-                sub.streams = reply["streams"]
-            if offer is not None:
-                self._offer(reply, offer)
-                return
-        if sub.started:
-            await self._layers(sub, wanted)
-
-    def _offer(self, data: dict[str, Any], jsep: dict[str, Any]) -> None:
-        if isinstance(data.get("streams"), list):
-            self.sub.streams = data["streams"]
-        self.sub.offered = True
-        self.sub.layers.clear()
-        message = {"type": "sfu", "pc": "sub", "description": _description(jsep)}
-        self.send({**message, "streams": self.sub.wire_streams()})
-
-    async def _layers(self, sub: Subscription, wanted: Wanted) -> None:
-        """The floor holder and the pinned person at the high simulcast layer, the rest low."""
-        assert sub.handle is not None
-        changes = []
-        for stream in sub.streams:
-            if stream.get("type") != "video" or not stream.get("feed_id") or not stream.get("active", True):
-                continue
-            mid = str(stream["mid"])
-            layer = HIGH if feed_owner(stream["feed_id"]) in wanted.high else LOW
-            if sub.layers.get(mid) != layer:
-                changes.append((mid, layer))
-        if not changes:
-            return
-        body = {
-            "request": "configure",
-            "streams": [{"mid": mid, "substream": layer} for mid, layer in changes],
-        }
-        await sub.handle.message(body)
-        sub.layers.update(changes)
-
-    def _sub_event(self, data: dict[str, Any], jsep: dict[str, Any] | None) -> None:
-        """Janus renegotiates by itself when a feed goes (``updated`` with an offer)."""
-        if isinstance(data.get("streams"), list):
-            self.sub.streams = data["streams"]
-        if jsep is not None and jsep.get("type") == "offer":
-            self.sub.unsolicited = (data, jsep)
-        self._wake.set()
+        assert self.session is not None and self.placement is not None
+        answer, self.answer = self.answer, None
+        await self.sub.sync(
+            self.session, self.placement.room, wanted.feeds, wanted.high, answer, self.candidates["sub"]
+        )
 
     # Ending ----------------------------------------------------------------------------------
 
@@ -338,7 +230,7 @@ class SfuPeer:
         self.published = False
         self.audio_mid = None
         self.muted = None
-        self.sub = Subscription()
+        self.sub = Subscription(self.send, self._wake.set)
         if session is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(session.destroy(), 5.0)
@@ -350,14 +242,3 @@ class SfuPeer:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
         await self._forget_session()
-
-
-def _description(jsep: dict[str, Any]) -> dict[str, str]:
-    return {"type": str(jsep.get("type")), "sdp": str(jsep.get("sdp"))}
-
-
-async def _trickle(handle: JanusHandle, waiting: list[dict[str, Any] | None]) -> None:
-    while waiting:
-        candidate = waiting.pop(0)
-        with contextlib.suppress(JanusError):
-            await handle.trickle(candidate)

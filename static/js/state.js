@@ -97,7 +97,7 @@ export class RoomState {
     /** @type {{id?: string, state: string, started_at: number | null} | null} */
     this.session = null;
     /** How this session's media travels (docs/protocol.md §1.9): `path` is fixed for the session.
-     * @type {{path: string, setting: string, sfu_available: boolean} | null} */
+     * @type {Media | null} */
     this.media = null;
     /** @type {Map<string, Participant>} admitted participants by id, you included */
     this.participants = new Map();
@@ -124,8 +124,6 @@ export class RoomState {
     this.icePolicy = "all";
     /** @type {Limits} */
     this.limits = {};
-    /** @type {Media} */
-    this.media = { path: "mesh", setting: "mesh", sfu_available: false };
     /** last numbered event included in this view */
     this.seq = 0;
     /** holder whose timed turn ran out (cleared when the turn changes) */
@@ -151,8 +149,6 @@ export class RoomState {
     this.lobby = frame.lobby ?? [];
     this.speaking = frame.speaking ?? {};
     this.locked = Boolean(frame.locked);
-    if (frame.media) this.media = frame.media;
-    else if (frame.type === "welcome") this.media = { path: "mesh", setting: "mesh", sfu_available: false };
     this.seq = frame.seq;
     this.timeUpFor = null;
     if (frame.type === "welcome") {

@@ -3,11 +3,15 @@ lobby, nobody removed, banned or after the end; and the ``sfu`` messages' refusa
 
 from __future__ import annotations
 
+import pytest
+
+from server.sfu import peer as server_peer
 from tests.janus import JanusProcess
 from tests.peers.conftest import MakePeer
 from tests.polling import eventually
 from tests.server.conftest import StartServer
 from tests.sfu.conftest import (
+    MEDIA_TIMEOUT,
     audio,
     janus_participants,
     janus_room,
@@ -64,12 +68,15 @@ async def test_sfu_messages_are_refused_in_a_mesh_room_and_when_too_large(
     await ana.refused({"type": "sfu", "pc": "pub"}, "bad_message")  # neither description nor candidate
 
     room = await server.create_room(media="sfu", lobby=False)
-    await server.joined(room.facilitator, "Fay")
+    fay = await server.joined(room.facilitator, "Fay")
     bo = await server.joined(room.member, "Bo")
     await bo.refused({"type": "sfu", "pc": "pub", "description": huge}, "too_large")
     answer_for_pub = {"type": "answer", "sdp": "v=0\r\n"}
     await bo.refused({"type": "sfu", "pc": "pub", "description": answer_for_pub}, "bad_message")
     await bo.refused({"type": "sfu_view", "pin": "nobody"}, "invalid_target")
+    # No direct connections in an SFU session: they would carry addresses and unmoderated sound.
+    hello = {"type": "signal", "to": fay.id, "data": {"hello": True}}
+    await bo.refused(hello, "forbidden")
 
 
 async def test_remove_ban_and_end_leave_nothing_of_that_person_in_janus(
@@ -111,3 +118,23 @@ async def test_remove_ban_and_end_leave_nothing_of_that_person_in_janus(
         return answer.get("exists") is False
 
     await eventually(destroyed, "the VideoRoom destroyed at the end")
+
+
+async def test_a_subscriber_offer_left_unanswered_starts_that_participant_over(
+    start_server: StartServer, janus: JanusProcess, peers: MakePeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_peer, "ANSWER_SECONDS", 1.0)
+    server = await start_server(janus_urls=(janus.url,), janus_secret=janus.secret)
+    room = await sfu_room(server)
+    fran = await server.joined(room.facilitator, "Fran")
+    ana = peers(link(server, room), "Ana", media=tiny())
+    await ana.join()
+
+    offer = await fran.recv_until("sfu", lambda m: m.get("pc") == "sub", timeout=MEDIA_TIMEOUT)
+    assert offer["description"]["type"] == "offer" and offer["description"]["sdp"].startswith("v=0")
+    assert {(s["participant"], s["kind"]) for s in offer["streams"]} == {(ana.id, "audio"), (ana.id, "video")}
+    assert len({s["mid"] for s in offer["streams"]}) == 2
+    # Fran never answers: her Janus session starts over, and she is told to renegotiate.
+    await fran.recv_until("sfu", lambda m: m.get("restart") is True, timeout=MEDIA_TIMEOUT)
+    again = await fran.recv_until("sfu", lambda m: m.get("pc") == "sub", timeout=MEDIA_TIMEOUT)
+    assert {s["participant"] for s in again["streams"]} == {ana.id}

@@ -142,7 +142,7 @@ export class RoomView {
     const state = client.state;
     if (!state.you) return;
     // The path is fixed for a session; a welcome into a new session may name the other one.
-    const path = state.media.path === "sfu" ? "sfu" : "mesh";
+    const path = state.media?.path === "sfu" ? "sfu" : "mesh";
     if (this.mesh.path !== path) this.useMedia(this.createMedia(path));
     const mesh = this.mesh;
     // Every welcome (first join, resume, new seat) starts the mesh over: new connections with

@@ -14,10 +14,11 @@
  * object is built in protocol.js. `{restart: true}` (the media server changed) closes both and
  * publishes again; the server then offers a new subscription by itself.
  *
- * A welcome for the same seat (a resumed websocket) keeps both connections: media does not go
- * through the websocket, so it keeps flowing; a new seat starts over. Which layer each person
- * receives is the server's choice (the floor holder and a pinned person high, the rest low), so
- * `setQuality` has nothing to do here. Receivers still mute whoever may not speak.
+ * Every welcome (a first join, a resumed websocket) starts both over, as the mesh does: the
+ * server gives each socket its own media-server session, and offers a subscription once we
+ * publish or are let in. Which layer each person receives is the server's choice (the floor
+ * holder and a pinned person high, the rest low), so `setQuality` has nothing to do here.
+ * Receivers still mute whoever may not speak.
  */
 import { RemotePlayback } from "./playback.js";
 import { AudioTaps, inboundStatsByOwner, outboundStats } from "./rtcstats.js";
@@ -68,20 +69,12 @@ export class Sfu extends RemotePlayback {
     if (this.debug) console.debug("hearth/sfu", ...words);
   }
 
-  /** After a welcome. The same seat keeps its connections (see the module comment).
+  /** After every welcome: start over (the server gives a new socket a new media-server session).
    * @param {string} selfId @param {RTCIceServer[]} iceServers @param {RTCIceTransportPolicy} policy */
   reset(selfId, iceServers, policy) {
-    const config = { iceServers, iceTransportPolicy: policy, bundlePolicy: /** @type {const} */ ("max-bundle") };
-    const keep = selfId === this.selfId && policy === this.config.iceTransportPolicy;
-    this.config = config;
-    if (keep) {
-      for (const link of [this.pub, this.sub]) {
-        try { link?.pc.setConfiguration(config); } catch (err) { this.trace("setConfiguration", err); }
-      }
-      return;
-    }
     this.closeAll();
     this.selfId = selfId;
+    this.config = { iceServers, iceTransportPolicy: policy, bundlePolicy: "max-bundle" };
   }
 
   /** @param {MediaStream} stream */

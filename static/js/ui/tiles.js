@@ -99,7 +99,9 @@ export class Tiles {
     tile.classList.toggle("reconnecting", !p.connected);
     tile.classList.toggle("hand-up", p.hand !== null);
     tile.classList.toggle("time-up", holder && state.timeUpFor === p.id);
-    const speaking = this.speaking === p.id;
+    // Only someone who can be heard is marked: Janus says nothing more about a person it stopped
+    // forwarding (muted, the floor moved on), so their last "talking" would otherwise stay.
+    const speaking = this.speaking === p.id && p.audio && p.can_speak && !p.away;
     tile.classList.toggle("speaking", speaking);
     const pinned = this.pinned === p.id;
     tile.classList.toggle("pinned", pinned);

@@ -225,11 +225,20 @@ async def test_see_larger_asks_the_media_server_for_the_high_layer(
     await eventually(low, "Ann back at a low layer once unpinned", timeout=MEDIA_TIMEOUT)
 
 
-def tone_file(folder: Path) -> Path:
-    """Two seconds of a steady 440 Hz tone at half scale (about -9 dBov), 48 kHz mono."""
-    path = folder / "tone.wav"
+def voice_file(folder: Path) -> Path:
+    """Two seconds of something like a voice, loud (peaks at half scale), 48 kHz mono: a pitch
+    that glides between 120 and 240 Hz with its harmonics, in syllables of a quarter second.
+    A steady tone would not do: the browser's noise suppression learns it and takes it away."""
+    path = folder / "voice.wav"
     rate = 48_000
-    samples = array("h", (int(16_000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate * 2)))
+    samples = array("h")
+    phase = 0.0
+    for i in range(rate * 2):
+        t = i / rate
+        phase += 2 * math.pi * (180 + 60 * math.sin(2 * math.pi * 1.5 * t)) / rate
+        syllable = 0.25 + 0.75 * abs(math.sin(2 * math.pi * 2 * t))
+        wave_ = math.sin(phase) + 0.5 * math.sin(2 * phase) + 0.25 * math.sin(3 * phase)
+        samples.append(int(16_000 * syllable * wave_ / 1.75))
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -240,9 +249,9 @@ def tone_file(folder: Path) -> Path:
 
 @pytest.fixture
 async def speaker(tmp_path: Path) -> AsyncIterator[People]:
-    """People whose fake microphone plays a steady tone (Chromium's default one only beeps
-    now and then, which Janus's talking detection, a level averaged over 2 s, never hears)."""
-    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone_file(tmp_path)}"]
+    """People whose fake microphone talks (Chromium's default one only beeps now and then,
+    which Janus's talking detection, a level averaged over 2 s, never hears)."""
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice_file(tmp_path)}"]
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         crowd = People(launched)

@@ -9,6 +9,8 @@ by a real Hearth server given ``HEARTH_JANUS_URLS``/``HEARTH_JANUS_SECRET`` (``j
 - "See larger" asks the server for the high simulcast layer of that person (the fake camera's
   640x480 gets two of the three layers from Chromium: 640 and 320 wide); the active speaker's
   tile is marked (a ring and the word "speaking"), from Janus's talking events.
+- The Janus a session is on is killed: both pages make new connections by themselves (``restart``)
+  and media flows again through the other instance.
 - Relay only (coturn from tests/turn.py): each browser gathers and uses relay candidates only,
   gets no ``signal`` from anyone, and no ``sfu`` frame it receives names another member's address.
 
@@ -286,6 +288,35 @@ async def test_the_active_speaker_is_marked_on_their_tile(
     await ann.locator("#toggle-mic").click()  # she stops: the mark goes
     await expect(tile).not_to_have_class(speaking, timeout=MEDIA_TIMEOUT * 1000)
     await expect(tile).not_to_have_attribute("aria-label", speaking)
+
+
+async def test_browsers_renegotiate_by_themselves_when_their_janus_is_killed(
+    start_server: StartServer, janus_pair: tuple[JanusProcess, JanusProcess], people: People
+) -> None:
+    first, second = janus_pair
+    server = await start_server(janus_urls=(first.url, second.url), janus_secret=first.secret)
+    room, fac, ann, fac_id, ann_id = await two_browsers(server, people)
+    await mic_on(ann)
+    await frames_rising(fac, [ann_id], timeout=MEDIA_TIMEOUT)
+    await frames_rising(ann, [fac_id], timeout=MEDIA_TIMEOUT)
+    await audio_flows(fac, ann_id)
+    for page in (fac, ann):
+        await page.evaluate("() => { window.__firstSub = window.hearth.mesh.sub.pc; }")
+    state = await server.node.service.state(room.id, with_chat=False)
+    assert state is not None and state.sfu is not None
+    placed = first if state.sfu.instance == first.url else second
+    placed.kill()
+
+    async def renegotiated() -> bool:
+        script = "() => Boolean(window.hearth.mesh.sub && window.hearth.mesh.sub.pc !== window.__firstSub)"
+        return all([await page.evaluate(script) for page in (fac, ann)])
+
+    await eventually(renegotiated, "new subscriber connections on both pages", timeout=MEDIA_TIMEOUT)
+    await frames_rising(fac, [ann_id], timeout=MEDIA_TIMEOUT)
+    await frames_rising(ann, [fac_id], timeout=MEDIA_TIMEOUT)
+    await audio_flows(fac, ann_id)
+    state = await server.node.service.state(room.id, with_chat=False)
+    assert state is not None and state.sfu is not None and state.sfu.instance != placed.url
 
 
 # Relay only

@@ -93,9 +93,13 @@ async def janus_participants(url: str, secret: str, room: str) -> dict[str, bool
 
 
 async def placement(server: Running, room: Room) -> SfuPlacement:
-    state = await server.node.service.state(room.id, with_chat=False)
-    assert state is not None and state.sfu is not None, "the session is not placed"
-    return state.sfu
+    """The session's placement, once it has one (bounded wait)."""
+
+    async def placed() -> SfuPlacement | None:
+        state = await server.node.service.state(room.id, with_chat=False)
+        return state.sfu if state is not None else None
+
+    return await eventually(placed, "the session placed on a media server")
 
 
 class Tampered(HearthPeer):

@@ -22,7 +22,7 @@ from rooms.model import SfuPlacement
 from server.peers import HearthPeer, LocalMedia
 from server.sfu.janus import Janus
 from tests.janus import JanusProcess, loopback_shim
-from tests.peers.conftest import SMALL, MakePeer, invite, peers  # noqa: F401  (fixture)
+from tests.peers.conftest import SMALL, MakePeer, invite, media_file, peers  # noqa: F401  (fixtures)
 from tests.polling import eventually
 from tests.server.conftest import Room, Running, start_server  # noqa: F401  (fixture)
 

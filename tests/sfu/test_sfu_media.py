@@ -48,3 +48,39 @@ async def test_the_active_speaker_comes_from_janus_audio_levels(
         await person.join()
     await media_flows([fran], [ana], audio, "Ana's tone at Fran")
     await eventually(lambda: fran.sfu.speaking == ana.id, "Ana shown as speaking", timeout=MEDIA_TIMEOUT)
+
+
+async def test_the_pinned_person_and_the_floor_holder_are_received_at_the_high_layer(
+    start_server: StartServer, janus: JanusProcess, peers: MakePeer
+) -> None:
+    server = await start_server(janus_urls=(janus.url,), janus_secret=janus.secret)
+    room = await sfu_room(server)
+    people = [
+        peers(link(server, room, facilitator=True), "Fran", media=tiny()),
+        peers(link(server, room), "Ana", media=tiny()),
+        peers(link(server, room), "Bo", media=tiny()),
+    ]
+    fran, ana, bo = people
+    for person in people:
+        await person.join()
+    await media_flows(people, people, frames, "video from everyone at everyone")
+    sfu = server.node.sfu
+    assert sfu is not None
+
+    def layers(viewer: str) -> dict[str, int]:
+        """The simulcast layer Janus sends ``viewer`` of each other person's video."""
+        sub = sfu.rooms[room.id].peers[viewer].sub
+        owners = {str(s["mid"]): s["feed_id"].split("~")[0] for s in sub.streams if s.get("type") == "video"}
+        return {owners[mid]: layer for mid, layer in sub.layers.items() if mid in owners}
+
+    await eventually(lambda: layers(bo.id) == {fran.id: 0, ana.id: 0}, "everyone low at first")
+    await bo.request({"type": "sfu_view", "pin": ana.id})
+    await eventually(lambda: layers(bo.id) == {fran.id: 0, ana.id: 2}, "Bo receives Ana high")
+    assert layers(fran.id) == {ana.id: 0, bo.id: 0}  # only Bo's own view changed
+
+    await fran.request({"type": "set_floor", "mode": "queue"})
+    await fran.request({"type": "give_floor", "target": fran.id})
+    await eventually(lambda: layers(ana.id) == {fran.id: 2, bo.id: 0}, "the holder high for Ana")
+    await eventually(lambda: layers(bo.id) == {fran.id: 2, ana.id: 2}, "holder and pin high for Bo")
+    await bo.request({"type": "sfu_view", "pin": None})
+    await eventually(lambda: layers(bo.id) == {fran.id: 2, ana.id: 0}, "the pin released")

@@ -82,16 +82,23 @@ def loopback_shim() -> Path:
     return library
 
 
+_given: list[tuple[int, int]] = []  # ranges handed out: Janus binds them only as calls start
+
+
 def free_udp_range(count: int) -> tuple[int, int]:
-    """``count`` consecutive UDP ports on 127.0.0.1 free right now (below the ephemeral range)."""
+    """``count`` consecutive UDP ports on 127.0.0.1 free right now (below the ephemeral range),
+    overlapping no range given before in this test run."""
     for _ in range(50):
         low = int.from_bytes(os.urandom(2), "big") % (32000 - 20000 - count) + 20000
+        if any(low <= high and given_low <= low + count - 1 for given_low, high in _given):
+            continue
         sockets: list[socket.socket] = []
         try:
             for port in range(low, low + count):
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sockets.append(sock)
                 sock.bind(("127.0.0.1", port))
+            _given.append((low, low + count - 1))
             return low, low + count - 1
         except OSError:
             continue

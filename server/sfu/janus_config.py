@@ -86,6 +86,9 @@ class JanusConfig:
         for address in (self.ws_host, self.interface, self.nat_1_1_mapping):
             if address is not None:
                 ipaddress.ip_address(address)  # ValueError names the bad address
+        if ipaddress.ip_address(self.ws_host).is_unspecified:
+            # The stock config's flaw: the API on every interface. One private address only.
+            raise ValueError("the API must listen on one address, not on every interface")
         if not 1 <= self.ws_port <= 65535:
             raise ValueError(f"bad WebSocket port: {self.ws_port}")
         low, high = self.rtp_ports

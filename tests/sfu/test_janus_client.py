@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from server.sfu import janus_session
 from server.sfu.janus import Janus, JanusError, JanusGone
 from tests.janus import JanusProcess, start_janus
 from tests.polling import eventually
@@ -216,5 +217,57 @@ async def test_a_message_over_the_size_limit_loses_the_connection(janus: JanusPr
         with pytest.raises(JanusGone):  # the list of six rooms is over 4 KiB
             await admin.request({"request": "list"})
         assert lost == [True]
+    finally:
+        await client.close()
+
+
+async def test_two_instances_are_independent_and_one_outlives_the_other(
+    janus_pair: tuple[JanusProcess, JanusProcess],
+) -> None:
+    first, second = janus_pair
+    assert first.url != second.url
+    one = await Janus.connect(first.url, first.secret)
+    two = await Janus.connect(second.url, second.secret)
+    lost: list[str] = []
+    one.on_lost(lambda: lost.append("one"))
+    two.on_lost(lambda: lost.append("two"))
+    try:
+        await make_room(one, first.secret, "only-on-the-first")
+        assert (await (await two.admin_handle()).request({"request": "list"}))["list"] == []
+        first.kill()
+        await eventually(lambda: lost, "the first instance to be lost")
+        assert lost == ["one"] and two.alive
+        await make_room(two, second.secret, "moved-here")
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_events_beyond_the_queue_limit_of_a_stuck_callback_are_dropped(
+    janus: JanusProcess, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(janus_session, "MAX_QUEUED_EVENTS", 1)
+    client = await Janus.connect(janus.url, janus.secret)
+    try:
+        await make_room(client, janus.secret)
+        watcher = await (await client.create_session()).attach()
+        release = asyncio.Event()
+        seen: list[str] = []
+
+        async def stuck(data: dict[str, Any], jsep: dict[str, Any] | None) -> None:
+            seen.append(data["joining"]["display"])
+            await release.wait()
+
+        watcher.on_event(stuck)
+        await watcher.message({"request": "join", "room": "r1", "ptype": "publisher", "display": "w"})
+        for name in ("b", "c", "d", "e"):
+            newcomer = await (await client.create_session()).attach()
+            await newcomer.message({"request": "join", "room": "r1", "ptype": "publisher", "display": name})
+        # "b" is in the callback, "c" waits in the queue of one; "d" and "e" are dropped.
+        await eventually(lambda: "event dropped" in caplog.text, "a warning for the dropped events")
+        release.set()
+        await eventually(lambda: len(seen) == 2, "the queued event")
+        await asyncio.sleep(0.2)
+        assert seen == ["b", "c"]
     finally:
         await client.close()

@@ -81,7 +81,16 @@ def test_config_files_are_private_and_hold_the_settings(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"secret": 'quote"d'}, {"ws_host": "not-an-ip"}, {"rtp_ports": (30000, 20000)}, {"ws_port": 0}],
+    [
+        {"secret": 'quote"d'},
+        {"secret": ""},
+        {"ws_host": "not-an-ip"},
+        {"ws_host": "0.0.0.0"},
+        {"ws_host": "::"},
+        {"rtp_ports": (30000, 20000)},
+        {"ws_port": 0},
+        {"nat_1_1_mapping": "example.org"},
+    ],
 )
 def test_bad_config_values_are_refused(change: dict[str, Any]) -> None:
     values: dict[str, Any] = {"secret": "a-secret-of-enough-length", **change}
@@ -93,12 +102,19 @@ def test_cli_writes_the_config_with_the_secret_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HEARTH_JANUS_SECRET", "secret-from-the-environment")
-    status = main(["janus-config", str(tmp_path / "j"), "--ws-host", "0.0.0.0", "--rtp-ports", "41000-41099"])
+    status = main(
+        ["janus-config", str(tmp_path / "j"), "--ws-host", "10.0.0.5", "--rtp-ports", "41000-41099"]
+    )
     assert status == 0
     core = (tmp_path / "j" / "janus.jcfg").read_text()
     assert 'api_secret = "secret-from-the-environment"' in core
     assert 'rtp_port_range = "41000-41099"' in core
+    assert 'interface = "10.0.0.5"' in core  # the SDP address defaults to the API's
     assert "secret-from-the-environment" not in capsys.readouterr().out
+    # Every interface is refused, like any bad value: status 2, nothing written.
+    assert main(["janus-config", str(tmp_path / "all"), "--ws-host", "0.0.0.0"]) == 2
+    assert "every interface" in capsys.readouterr().err
+    assert not (tmp_path / "all").exists()
 
 
 def test_cli_refuses_a_short_or_missing_secret(

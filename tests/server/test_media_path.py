@@ -3,6 +3,7 @@ takes (``welcome.media``/``snapshot.media``), fixed for the session and changed 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.server.conftest import Client, Room, Running, StartServer
@@ -39,8 +40,14 @@ async def test_the_setting_resolves_by_the_room_size(start_server: StartServer) 
     assert media_of(fac.welcome) == {"path": "mesh", "setting": "mesh", "sfu_available": True}
     _, fac, _ = await server.live_room(max_participants=4)  # auto, below the threshold (5)
     assert media_of(fac.welcome) == {"path": "mesh", "setting": "auto", "sfu_available": True}
-    _, fac, _ = await server.live_room()  # auto, 12 seats
+    room, fac, _ = await server.live_room()  # auto, 12 seats
     assert media_of(fac.welcome) == {"path": "sfu", "setting": "auto", "sfu_available": True}
+    # The media server's address and secret never reach a browser: not in welcome, nor the page.
+    async with server.http() as http:
+        page = (await http.get(f"/r/{room.id}")).text
+    assert 'data-media-path="sfu"' in page
+    for text in (json.dumps(fac.welcome), page):
+        assert "127.0.0.1:9" not in text and JANUS["janus_secret"] not in text
 
 
 async def test_a_change_applies_from_the_next_session(start_server: StartServer) -> None:
@@ -70,3 +77,16 @@ async def test_a_bad_media_value_changes_nothing(server: Running) -> None:
     fac = await server.joined(room.facilitator, "Fran")
     assert fac.welcome is not None and fac.welcome["room"]["title"] == "Tuesday group"
     assert media_of(fac.welcome)["setting"] == "auto"
+
+
+async def test_the_home_form_offers_the_setting_and_says_when_there_is_no_media_server(
+    start_server: StartServer,
+) -> None:
+    for server, says in (
+        (await start_server(), "no media server set up yet"),
+        (await start_server(sfu_min_seats=7, **JANUS), "rooms of 7 seats or more"),
+    ):
+        async with server.http() as http:
+            home = (await http.get("/")).text
+        assert '<select name="media"' in home and "it applies from the next session" in home
+        assert says in home

@@ -31,15 +31,17 @@ def janus_room_id() -> str:
 
 
 def room_options(room: str, secret: str, seats: int) -> dict[str, object]:
-    """The VideoRoom ``create`` request of a session: one publisher per seat, Opus and VP8, the
-    audio level events the active speaker comes from. Its ``secret`` is the Janus secret, so
-    only Hearth may moderate, kick or destroy in it."""
+    """The VideoRoom ``create`` request of a session: Opus and VP8, the audio level events the
+    active speaker comes from, and room for twice the seats as publishers: facilitators get in
+    beyond the seat limit, and a participant whose Janus session is being replaced (a resume, a
+    restart) is briefly there twice. Its ``secret`` is the Janus secret, so only Hearth may
+    moderate, kick or destroy in it."""
     return {
         "request": "create",
         "room": room,
         "admin_key": secret,
         "secret": secret,
-        "publishers": seats,
+        "publishers": 2 * seats,
         "audiocodec": "opus",
         "videocodec": "vp8",
         "audiolevel_event": True,

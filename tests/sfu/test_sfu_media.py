@@ -84,3 +84,19 @@ async def test_the_pinned_person_and_the_floor_holder_are_received_at_the_high_l
     await eventually(lambda: layers(bo.id) == {fran.id: 2, ana.id: 2}, "holder and pin high for Bo")
     await bo.request({"type": "sfu_view", "pin": None})
     await eventually(lambda: layers(bo.id) == {fran.id: 2, ana.id: 0}, "the pin released")
+
+
+async def test_a_facilitator_over_the_seat_limit_is_seen_and_heard_too(
+    start_server: StartServer, janus: JanusProcess, peers: MakePeer
+) -> None:
+    server = await start_server(janus_urls=(janus.url,), janus_secret=janus.secret)
+    room = await sfu_room(server, max_participants=2)
+    fran = peers(link(server, room, facilitator=True), "Fran", media=tiny())
+    ana = peers(link(server, room), "Ana", media=tiny())
+    # The room is full with Fran and Ana; a co-facilitator still gets in (facilitators always
+    # do), so the media server must let more people publish than the room has seats.
+    gil = peers(link(server, room, facilitator=True), "Gil", media=tiny())
+    everyone = [fran, ana, gil]
+    for person in everyone:
+        await person.join()
+    await media_flows(everyone, everyone, frames, "video from all three")

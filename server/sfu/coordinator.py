@@ -18,11 +18,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.backends.base import Frame
-from rooms.model import MediaPath, RoomState, Seat, SessionState, SfuPlacement
+from rooms.model import MediaPath, RoomState, SessionState, SfuPlacement
 from rooms.service import RoomService
 from server import protocol
 from server.config import Settings
@@ -30,10 +29,14 @@ from server.hub import Hub
 from server.sfu.instances import Instances
 from server.sfu.janus import JanusError, JanusGone
 from server.sfu.peer import SfuPeer, Wanted
-from server.sfu.placement import destroy_room, place
+from server.sfu.placement import destroy_room, place, sweep_empty_rooms
+from server.sfu.room import SfuRoom, may_be_heard
 from server.sfu.subscription import feed_owner
 
 log = logging.getLogger("hearth.sfu")
+
+SWEEP_SECONDS = 60.0
+"""How often each node looks for VideoRooms left empty (``sweep_empty_rooms``)."""
 
 RETRY_SECONDS = 2.0
 """After a placement that found no live instance, or a failed look at the room's feeds."""
@@ -47,33 +50,6 @@ FEED_CHANGES = ("publishers", "unpublished", "leaving", "joining", "configured")
 NO_SUCH_ROOM = 426  # the VideoRoom plugin's "no such room"
 
 
-def may_be_heard(seat: Seat) -> bool:
-    """Whether Janus may forward this person's audio: let in, here, allowed to speak by the floor
-    and the facilitators, not away, and their microphone on (docs/architecture.md, "SFU mode")."""
-    person = seat.person
-    return (
-        seat.admitted
-        and person.connected
-        and person.can_speak
-        and person.audio
-        and not person.muted_by_facilitator
-        and not person.away
-    )
-
-
-@dataclass
-class SfuRoom:
-    """This node's part of one room in SFU mode."""
-
-    session_id: str | None
-    peers: dict[str, SfuPeer] = field(default_factory=dict)
-    placement: SfuPlacement | None = None  # the latest seen in the state
-    stale_epoch: int = 0  # placements up to this epoch are on a lost instance
-    pins: dict[str, str | None] = field(default_factory=dict)
-    speaker: str | None = None
-    retry: asyncio.TimerHandle | None = None
-
-
 class SfuCoordinator:
     def __init__(self, settings: Settings, service: RoomService, hub: Hub) -> None:
         self.secret = settings.janus_secret
@@ -84,6 +60,7 @@ class SfuCoordinator:
         self._dirty: set[str] = set()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None  # started with the first SFU work
         hub.watch = self.watch
 
     # Triggers ------------------------------------------------------------------------------------
@@ -106,6 +83,8 @@ class SfuCoordinator:
     def schedule(self, room_id: str) -> None:
         """Reconcile ``room_id`` soon: once, however many times it is asked meanwhile."""
         self._dirty.add(room_id)
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         if room_id not in self._running:
             task = asyncio.get_running_loop().create_task(self._reconcile_while_dirty(room_id))
             self._running[room_id] = task
@@ -121,6 +100,15 @@ class SfuCoordinator:
                     self._retry_later(room_id)
         finally:
             self._running.pop(room_id, None)
+
+    async def _sweep(self) -> None:
+        empty: set[tuple[str, str]] = set()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await sweep_empty_rooms(self.instances, self.secret, empty)
+            except Exception:
+                log.exception("sfu sweep failed")
 
     def _retry_later(self, room_id: str) -> None:
         room = self.rooms.get(room_id)
@@ -294,7 +282,7 @@ class SfuCoordinator:
             self.schedule(room_id)
 
     async def close(self) -> None:
-        for task in list(self._running.values()):
+        for task in [*self._running.values(), *([self._sweeper] if self._sweeper else [])]:
             task.cancel()
         for room in self.rooms.values():
             if room.retry is not None:

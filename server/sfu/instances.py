@@ -96,7 +96,9 @@ class Instances:
     async def load(self, url: str) -> int | None:
         """How many participants ``url``'s rooms hold now; None if it does not answer."""
         try:
-            answer = await asyncio.wait_for(self.request(url, {"request": "list"}), LOAD_SECONDS)
+            # Hearth's rooms are private: only listed with the admin key.
+            body = {"request": "list", "admin_key": self._secret}
+            answer = await asyncio.wait_for(self.request(url, body), LOAD_SECONDS)
         except (JanusGone, JanusError, TimeoutError):
             return None
         rooms = answer.get("list")

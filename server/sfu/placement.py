@@ -22,21 +22,26 @@ from server.sfu.janus import JanusError, JanusGone
 log = logging.getLogger("hearth.sfu")
 
 
+ROOM_PREFIX = "hearth-"
+
+
 def janus_room_id() -> str:
     """A fresh, unguessable VideoRoom id (Janus runs with ``string_ids``)."""
-    return "hearth-" + secrets.token_hex(16)
+    return ROOM_PREFIX + secrets.token_hex(16)
 
 
 def room_options(room: str, secret: str, seats: int) -> dict[str, object]:
-    """The VideoRoom ``create`` request of a session: one publisher per seat, Opus and VP8, the
-    audio level events the active speaker comes from. Its ``secret`` is the Janus secret, so
-    only Hearth may moderate, kick or destroy in it."""
+    """The VideoRoom ``create`` request of a session: Opus and VP8, the audio level events the
+    active speaker comes from, and room for twice the seats as publishers: facilitators get in
+    beyond the seat limit, and a participant whose Janus session is being replaced (a resume, a
+    restart) is briefly there twice. Its ``secret`` is the Janus secret, so only Hearth may
+    moderate, kick or destroy in it."""
     return {
         "request": "create",
         "room": room,
         "admin_key": secret,
         "secret": secret,
-        "publishers": seats,
+        "publishers": 2 * seats,
         "audiocodec": "opus",
         "videocodec": "vp8",
         "audiolevel_event": True,
@@ -79,3 +84,28 @@ async def place(service: RoomService, instances: Instances, secret: str, state: 
         "session placed", extra={"room": state.room.id, "instance": instances.index(url), "epoch": epoch}
     )
     return True
+
+
+async def sweep_empty_rooms(instances: Instances, secret: str, empty_before: set[tuple[str, str]]) -> None:
+    """Destroy Hearth's VideoRooms that were empty at the previous sweep and still are.
+
+    A session's VideoRoom is destroyed when a node sees the session end; one that ended while
+    no node held a socket of it (the last people timed out) would stay on Janus. A room empty
+    for a whole sweep interval is destroyed; should its session still be live (everyone was
+    reconnecting), the next reconcile finds "no such room" and places the session again.
+    ``empty_before`` is updated in place for the next sweep."""
+    empty_now: set[tuple[str, str]] = set()
+    for url in instances.urls:
+        try:
+            answer = await instances.request(url, {"request": "list", "admin_key": secret})
+        except (JanusGone, JanusError):
+            continue
+        for entry in answer.get("list") or ():
+            room = str(entry.get("room", "")) if isinstance(entry, dict) else ""
+            if room.startswith(ROOM_PREFIX) and not entry.get("num_participants"):
+                empty_now.add((url, room))
+    gone = empty_now & empty_before
+    for url, room in gone:
+        await destroy_room(instances, url, room, secret)
+    empty_before.clear()
+    empty_before.update(empty_now - gone)

@@ -22,7 +22,7 @@ from rooms.model import SfuPlacement
 from server.peers import HearthPeer, LocalMedia
 from server.sfu.janus import Janus
 from tests.janus import JanusProcess, loopback_shim
-from tests.peers.conftest import SMALL, MakePeer, invite, peers  # noqa: F401  (fixture)
+from tests.peers.conftest import SMALL, MakePeer, invite, media_file, peers  # noqa: F401  (fixtures)
 from tests.polling import eventually
 from tests.server.conftest import Room, Running, start_server  # noqa: F401  (fixture)
 
@@ -93,9 +93,13 @@ async def janus_participants(url: str, secret: str, room: str) -> dict[str, bool
 
 
 async def placement(server: Running, room: Room) -> SfuPlacement:
-    state = await server.node.service.state(room.id, with_chat=False)
-    assert state is not None and state.sfu is not None, "the session is not placed"
-    return state.sfu
+    """The session's placement, once it has one (bounded wait)."""
+
+    async def placed() -> SfuPlacement | None:
+        state = await server.node.service.state(room.id, with_chat=False)
+        return state.sfu if state is not None else None
+
+    return await eventually(placed, "the session placed on a media server")
 
 
 class Tampered(HearthPeer):

@@ -138,3 +138,21 @@ async def test_a_subscriber_offer_left_unanswered_starts_that_participant_over(
     await fran.recv_until("sfu", lambda m: m.get("restart") is True, timeout=MEDIA_TIMEOUT)
     again = await fran.recv_until("sfu", lambda m: m.get("pc") == "sub", timeout=MEDIA_TIMEOUT)
     assert {s["participant"] for s in again["streams"]} == {ana.id}
+
+
+async def test_sfu_messages_are_charged_to_the_signal_byte_budget(
+    start_server: StartServer, janus: JanusProcess
+) -> None:
+    server = await start_server(
+        janus_urls=(janus.url,),
+        janus_secret=janus.secret,
+        signal_bytes_burst=65536,
+        signal_bytes_per_second=1024,
+    )
+    room = await sfu_room(server)
+    await server.joined(room.facilitator, "Fay")
+    bo = await server.joined(room.member, "Bo")
+    offer = {"type": "offer", "sdp": "v=0\r\n" + "a=x\r\n" * 3500}  # ~25 KB as JSON, under the SDP limit
+    answers = [await bo.request({"type": "sfu", "pc": "pub", "description": offer}, ref=n) for n in range(3)]
+    assert [a["type"] for a in answers[:2]] == ["ack", "ack"], answers
+    assert answers[2]["type"] == "error" and answers[2]["code"] == "rate_limited", answers

@@ -125,9 +125,6 @@ class SfuPeer:
             waiting.append(candidate)
             self._wake.set()
 
-    def poke(self) -> None:
-        self._wake.set()
-
     # The task ------------------------------------------------------------------------------------
 
     async def _run(self) -> None:

@@ -31,7 +31,7 @@ from server.sfu.instances import Instances
 from server.sfu.janus import JanusError, JanusGone
 from server.sfu.peer import SfuPeer, Wanted
 from server.sfu.placement import destroy_room, place, sweep_empty_rooms
-from server.sfu.room import SfuRoom, may_be_heard
+from server.sfu.room import SfuRoom, may_be_heard, may_be_seen
 from server.sfu.subscription import feed_owner
 
 log = logging.getLogger("hearth.sfu")
@@ -183,7 +183,7 @@ class SfuCoordinator:
                 and other.admitted
             )
             high = frozenset(p for p in (state.floor.holder, room.pins.get(pid)) if p)
-            peer.want(Wanted(placement, others, may_be_heard(seat), high))
+            peer.want(Wanted(placement, others, may_be_heard(seat), may_be_seen(seat), high))
 
     def _local_seats(self, room_id: str, state: RoomState) -> dict[str, str]:
         """The participants whose seat this node's sockets hold (let in and here): id -> socket."""

@@ -7,7 +7,7 @@ Hearth server in this process configured with it; everything on 127.0.0.1. Bound
 (every wait has a limit; bots stay a fixed time).
 
 1. **Upload** of the floor holder and of a listener, mesh vs SFU: two Chromium pages (a
-   facilitator who listens, a member who gets the floor; fake camera 320x240 at 10 fps) and
+   facilitator who listens, a member who gets the floor; fake camera 640x480 at 10 fps) and
    ``hearth bots`` (160x120, 10 fps) in child processes fill the room. The pages' own
    ``window.hearth.mesh.outboundStats()`` give the bytes sent. The mesh runs at ``--mesh-size``
    (a 10-person mesh does not run on 2 cores), the SFU at ``--sfu-size``; the mesh's figure per

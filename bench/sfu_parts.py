@@ -121,7 +121,7 @@ async def finish_bots(bots: list[subprocess.Popen[str]], timeout: float) -> list
 
 
 async def open_person(browser: Browser, url: str, name: str) -> tuple[Page, str]:
-    """A Chromium person with the fake camera at 320x240 and 10 fps, in the room."""
+    """A Chromium person with the fake camera at 640x480 and 10 fps, in the room."""
     context = await browser.new_context(
         viewport={"width": 1024, "height": 700}, permissions=["camera", "microphone"]
     )

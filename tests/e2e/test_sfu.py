@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import wave
 from array import array
@@ -54,6 +55,7 @@ from tests.turn import TurnServer, turn_server
 __all__ = ["loopback_ice", "peers", "turn_server"]  # fixtures, used here by name
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("loopback_ice")]
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MEDIA_TIMEOUT = 45.0  # browsers, Janus and Python peers on 2 shared cores: generous, bounded
 
 
@@ -266,7 +268,7 @@ async def speaker(tmp_path: Path) -> AsyncIterator[People]:
 
 
 async def test_the_active_speaker_is_marked_on_their_tile(
-    start_server: StartServer, janus: JanusProcess, people: People, speaker: People
+    start_server: StartServer, janus: JanusProcess, people: People, speaker: People, tmp_path: Path
 ) -> None:
     server = await sfu_server(start_server, janus)
     room = await server.create_room(title="Thursday group", media="sfu", lobby=False)
@@ -284,6 +286,12 @@ async def test_the_active_speaker_is_marked_on_their_tile(
     await expect(tile).to_have_attribute("aria-label", speaking)  # words, not colour alone
     await expect(tile.locator(".tile-speaking")).to_be_visible()
     await expect(fac.locator("#tiles article.tile.speaking")).to_have_count(1)
+    await tile.get_by_role("button", name="See larger: Ann").click()
+    await expect(tile).to_have_class(re.compile(r"\bpinned\b"))
+    # The room in SFU mode, for the docs (HEARTH_UPDATE_SCREENSHOTS=1 writes docs/screenshots).
+    target = SCREENSHOTS if os.environ.get("HEARTH_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    await fac.locator("#invite-hide").click()
+    await fac.screenshot(path=str(target / "sfu-room.png"))
 
     await ann.locator("#toggle-mic").click()  # she stops: the mark goes
     await expect(tile).not_to_have_class(speaking, timeout=MEDIA_TIMEOUT * 1000)

@@ -12,9 +12,10 @@ test's load on 2 shared cores.
 - Every page decodes video from each of the 11 others (``framesDecoded`` rising per stream).
 - Every bot receives video from both browsers (decoded frames from each). Not that it keeps
   coming: an aiortc subscriber that renegotiates (a later bot joins) while receiving a
-  browser's simulcast stream through Janus stops decoding it (VP8 "Invalid data" errors), for
-  seconds on a quiet machine and for good under this load; a bot that joined last keeps
-  decoding at the full rate. Found here and left to the Python peers (server/peers/sfu.py).
+  browser's simulcast stream through Janus stops decoding it (VP8 "Invalid data" errors) until
+  a later keyframe: 5-8 s with one page and a few bots; twice, under a load average of 40-60,
+  not within 90 s, while the bot that joined last decoded at the full rate. Found here and left
+  to the Python peers (server/peers/sfu.py).
 - A facilitator mute (the button on the facilitator's page) stops that bot's audio packets at
   the member's page, while its video goes on.
 

@@ -54,7 +54,7 @@ class Plan:
     janus_window: float = 8.0
 
 
-QUICK = Plan(mesh_size=4, sfu_size=4, window=3.0, ramp=4.0, janus_sizes=(3,), janus_window=3.0)
+QUICK = Plan(mesh_size=3, sfu_size=3, window=3.0, ramp=4.0, janus_sizes=(3,), janus_window=3.0)
 
 
 async def first_frames(peer: HearthPeer, others: int, timeout: float) -> tuple[float | None, float | None]:

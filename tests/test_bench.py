@@ -170,3 +170,27 @@ def test_bench_quick(tmp_path: Path) -> None:
                 assert busy.isdigit() and int(busy) > 0, top
                 assert (profiles / f"{scenario}-{target}-{step}.txt").stat().st_size > 0
     assert (profiles / "S5-hearth-redis-2-max-node2-top.txt").exists()
+
+
+def test_bench_sfu_quick(tmp_path: Path) -> None:
+    """``python -m bench.sfu --quick`` measures both rooms (upload, join to first frame), the mute
+    in SFU mode, and Janus's CPU with every bot stream received; the figures are not judged."""
+    out = tmp_path / "sfu.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sfu", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text(), parse_constant=_not_a_number)
+    mesh, sfu = report["rooms"]
+    assert (mesh["media"], sfu["media"]) == ("mesh", "sfu")
+    for room in (mesh, sfu):
+        assert room["holder_bytes_per_s"]["video"] > 0 and room["listener_bytes_per_s"]["video"] > 0
+        assert room["join_to_first_frame_s"] is not None and room["join_to_all_frames_s"] is not None
+    assert sfu["mute_to_last_packet_s"] is not None
+    [step] = report["janus"]["steps"]
+    assert step["all_connected"] and step["janus_cores"] > 0
+    assert step["streams_received"] == step["forwarded"] > 0

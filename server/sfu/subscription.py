@@ -21,8 +21,9 @@ from typing import Any
 
 from server.sfu.janus import JanusError, JanusHandle, JanusSession
 
-HIGH, LOW = 2, 0
-"""Simulcast substreams (Janus numbers them 0 = lowest .. 2 = highest)."""
+HIGH, LOW = 1, 0
+"""Simulcast substreams (Janus numbers them from 0, the lowest): browsers publish two layers
+(static/js/sfu.js), and the low one must exist, or Janus keeps a receiver on the layer it has."""
 
 Send = Callable[[dict[str, Any]], None]
 Candidates = list[dict[str, Any] | None]

@@ -5,8 +5,8 @@
  * work in both modes.
  *
  * Two connections, both with the welcome's ICE servers and policy (relay-only still holds):
- * - the publisher (`pub`): send only; audio transceiver first, then video with three simulcast
- *   layers (rids h, m, l at full, half and quarter resolution). We offer, the server answers.
+ * - the publisher (`pub`): send only; audio transceiver first, then video with two simulcast
+ *   layers (rids h and l, at full and half resolution). We offer, the server answers.
  * - the subscriber (`sub`): receive only; the server offers (again whenever feeds come or go),
  *   naming whose stream each `mid` carries (`streams`); we answer. Tracks are given to
  *   participants by mid after every offer, so a mid the server reuses for someone else moves.
@@ -28,11 +28,14 @@ import { AudioTaps, inboundStatsByOwner, outboundStats } from "./rtcstats.js";
 /** @typedef {{description: RTCSessionDescriptionInit} | {candidate: RTCIceCandidateInit | null}} SfuData */
 /** @typedef {{pc: RTCPeerConnection, chain: Promise<void>}} Link */
 
-/** Simulcast layers, highest first (the order Janus expects); caps keep a home upload modest. */
+/** Simulcast layers, highest first (the order Janus expects); caps keep a home upload modest.
+ * Two, not three: Chromium sends at most two for a 640x480 camera (it dropped a third,
+ * quarter-size layer), and the layer the server asks for everyone but the floor holder and a
+ * pinned person (Janus's substream 0, the lowest) must exist: asked for a substream that never
+ * comes, Janus kept a receiver on the high layer for more than 45 s after an unpin. */
 export const SIMULCAST = Object.freeze([
   { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 900_000 },
-  { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 300_000 },
-  { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 100_000 },
+  { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 200_000 },
 ]);
 /** a publisher connection that failed is replaced after this long */
 const REPUBLISH_MS = 2000;

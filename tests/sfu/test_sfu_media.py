@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from server.peers import LocalMedia
+from server.sfu.subscription import HIGH, LOW
 from tests.janus import JanusProcess
 from tests.peers.conftest import MakePeer
 from tests.polling import eventually
@@ -73,17 +74,17 @@ async def test_the_pinned_person_and_the_floor_holder_are_received_at_the_high_l
         owners = {str(s["mid"]): s["feed_id"].split("~")[0] for s in sub.streams if s.get("type") == "video"}
         return {owners[mid]: layer for mid, layer in sub.layers.items() if mid in owners}
 
-    await eventually(lambda: layers(bo.id) == {fran.id: 0, ana.id: 0}, "everyone low at first")
+    await eventually(lambda: layers(bo.id) == {fran.id: LOW, ana.id: LOW}, "everyone low at first")
     await bo.request({"type": "sfu_view", "pin": ana.id})
-    await eventually(lambda: layers(bo.id) == {fran.id: 0, ana.id: 2}, "Bo receives Ana high")
-    assert layers(fran.id) == {ana.id: 0, bo.id: 0}  # only Bo's own view changed
+    await eventually(lambda: layers(bo.id) == {fran.id: LOW, ana.id: HIGH}, "Bo receives Ana high")
+    assert layers(fran.id) == {ana.id: LOW, bo.id: LOW}  # only Bo's own view changed
 
     await fran.request({"type": "set_floor", "mode": "queue"})
     await fran.request({"type": "give_floor", "target": fran.id})
-    await eventually(lambda: layers(ana.id) == {fran.id: 2, bo.id: 0}, "the holder high for Ana")
-    await eventually(lambda: layers(bo.id) == {fran.id: 2, ana.id: 2}, "holder and pin high for Bo")
+    await eventually(lambda: layers(ana.id) == {fran.id: HIGH, bo.id: LOW}, "the holder high for Ana")
+    await eventually(lambda: layers(bo.id) == {fran.id: HIGH, ana.id: HIGH}, "holder and pin high for Bo")
     await bo.request({"type": "sfu_view", "pin": None})
-    await eventually(lambda: layers(bo.id) == {fran.id: 2, ana.id: 0}, "the pin released")
+    await eventually(lambda: layers(bo.id) == {fran.id: HIGH, ana.id: LOW}, "the pin released")
 
 
 async def test_a_facilitator_over_the_seat_limit_is_seen_and_heard_too(

@@ -93,6 +93,8 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await checks.close_all()
+            if node.sfu is not None:
+                await node.sfu.close()
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep

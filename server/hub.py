@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from rooms.backends.base import Bus, Frame, Presence, StoreUnavailable
@@ -31,11 +32,17 @@ class Connection(Protocol):
     def resync(self) -> None: ...
 
 
-class LocalRoom:
-    __slots__ = ("current", "handler", "pending", "room_id", "subscribed")
+Watch = Callable[[str, Frame | None], None]
+"""Told of every frame of a room that reaches this node, and (``None``) of every socket of it
+that goes: how SFU mode (``server.sfu``) keeps the media server in step with the room."""
 
-    def __init__(self, room_id: str) -> None:
+
+class LocalRoom:
+    __slots__ = ("current", "handler", "pending", "room_id", "subscribed", "watch")
+
+    def __init__(self, room_id: str, watch: Watch | None = None) -> None:
         self.room_id = room_id
+        self.watch = watch
         # The connection each seat of this node names, by participant id.
         self.current: dict[str, Connection] = {}
         # Connections whose join or resume is not accepted yet, by connection id: they hold no
@@ -66,6 +73,8 @@ class LocalRoom:
         if frame.ts:
             metrics.FANOUT_SECONDS.observe(max(0.0, time.time() - frame.ts))
         metrics.count_out(frame.kind, count)
+        if self.watch is not None:
+            self.watch(self.room_id, frame)
 
     def target(self, pid: str, conn_id: str) -> Connection | None:
         """The connection of ``pid`` a frame addressed to its seat's connection ``conn_id`` (empty:
@@ -109,6 +118,7 @@ class Hub:
         self.bus = bus
         self.presence = presence
         self.rooms: dict[str, LocalRoom] = {}
+        self.watch: Watch | None = None
 
     async def prepare(self, room_id: str, pid: str, conn: Connection) -> None:
         """Make ready for ``conn``'s join or resume as ``pid``, before the command runs: this node
@@ -122,7 +132,7 @@ class Hub:
             raise StoreUnavailable("the bus is reconnecting")
         room = self.rooms.get(room_id)
         if room is None:
-            room = self.rooms[room_id] = LocalRoom(room_id)
+            room = self.rooms[room_id] = LocalRoom(room_id, self.watch)
             metrics.ROOMS.set(len(self.rooms))
             try:
                 await self.bus.subscribe(room_id, room.handler)
@@ -168,6 +178,8 @@ class Hub:
         with contextlib.suppress(StoreUnavailable):
             await self.presence.detach(room_id, pid, conn.conn_id)
         await self._forget_if_empty(room)
+        if self.watch is not None:
+            self.watch(room_id, None)
         return held
 
     async def _forget_if_empty(self, room: LocalRoom) -> None:

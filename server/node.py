@@ -10,6 +10,7 @@ from rooms.limits import Limits
 from rooms.service import RoomService
 from server.config import Settings
 from server.hub import Hub
+from server.sfu.coordinator import SfuCoordinator
 from server.signals import SignalBudgets
 from server.welcome import Views
 
@@ -24,9 +25,12 @@ class Node:
     signal_budgets: SignalBudgets = field(init=False)  # per sender, across its reconnects
     views: Views = field(init=False)  # what each connection builds its welcome and snapshots with
     limits: Limits = field(init=False)  # settings.limits(), made once: every chat message reads it
+    # SFU mode (server.sfu): the Janus side of this node's participants; None without Janus.
+    sfu: SfuCoordinator | None = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
         self.views = Views(self.service, settings)
         self.limits = settings.limits()
         self.signal_budgets = SignalBudgets(settings.signal_bytes_per_second, settings.signal_bytes_burst)
+        self.sfu = SfuCoordinator(settings, self.service, self.hub) if settings.sfu_available() else None

@@ -199,6 +199,32 @@ class SyncMsg(Msg, frozen=True, kw_only=True, tag="sync"):
     pass
 
 
+# SFU mode (server.sfu): the media server's side of a participant's two connections travels on
+# the Hearth socket, never from the browser to the media server's API (docs/protocol.md).
+SfuConnection = Literal["pub", "sub"]
+
+
+@server_message
+class SfuMsg(Msg, frozen=True, kw_only=True, tag="sfu"):
+    """To the media server: ``description`` (the publishing connection's offer, or the answer
+    to the server's latest subscriber offer) or ``candidate`` (null: end of candidates)."""
+
+    pc: SfuConnection
+    description: SessionDescription | Unset = UNSET
+    candidate: IceCandidate | Unset | None = UNSET
+
+    def __post_init__(self) -> None:
+        if (self.description is UNSET) == (self.candidate is UNSET):
+            raise ValueError("an sfu message carries exactly one of 'description' or 'candidate'")
+
+
+@server_message
+class SfuViewMsg(Msg, frozen=True, kw_only=True, tag="sfu_view"):
+    """Whom this participant wants to see large (received at the high simulcast layer)."""
+
+    pin: Target | None = None
+
+
 @server_message
 class PingMsg(Msg, frozen=True, kw_only=True, tag="ping"):
     pass
@@ -417,7 +443,7 @@ def to_command(msg: ClientMessage, actor: str) -> c.Command:
 
 # Server-only frames ---------------------------------------------------------------------------
 
-SERVER_FRAMES = frozenset({"welcome", "snapshot", "chat_history", "signal", "ack", "error", "pong"})
+SERVER_FRAMES = frozenset({"welcome", "snapshot", "chat_history", "signal", "sfu", "ack", "error", "pong"})
 """The frames the server writes itself; every other server message is a room event
 (``rooms.events``). docs/protocol.md §3 lists both (tests/server/test_registry.py checks it)."""
 

@@ -16,10 +16,12 @@ from rooms.engine import authorize, lobby_state
 from rooms.errors import CommandError
 from rooms.events import Lobby
 from rooms.handlers import HANDLERS
+from rooms.model import MediaPath, RoomState, SessionState
 from rooms.permissions import Capability
 from server import protocol
 from server.connection import Connection
 from server.node import Node
+from server.sfu.peer import SfuPeer
 from server.signals import check_sizes, filter_signal
 
 Handler = Callable[[Connection, Node, Any], Awaitable[None]]
@@ -84,6 +86,10 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     if state is None:
         raise CommandError(ErrorCode.FORBIDDEN, "you are not in this room")
     authorize(state, conn.pid, Capability.TAKE_PART)  # the rule the engine checks for commands
+    if state.media is MediaPath.SFU:
+        # Media goes through the media server only: a direct connection would tell members each
+        # other's addresses and carry sound the media server could not stop (server.sfu).
+        raise CommandError(ErrorCode.FORBIDDEN, "in this session media passes through the media server")
     target = state.seats.get(msg.to)
     if target is None or not target.admitted or msg.to == conn.pid:
         raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id is in this session")
@@ -97,6 +103,55 @@ async def _signal(conn: Connection, node: Node, msg: protocol.SignalMsg) -> None
     # Only the socket the seat names gets it, not one still trying to take the seat.
     frame = Frame(payload, (msg.to,), 0, None, None, "signal", time.time(), target.conn)
     await node.service.relay(conn.room_id, frame, where)
+
+
+async def _sfu_session(conn: Connection, node: Node) -> RoomState:
+    """The state of a live SFU session this participant is let in to; ``forbidden`` otherwise
+    (a mesh room, a lobby member, no media server on this deployment)."""
+    state = await node.service.state(conn.room_id, with_chat=False) if node.sfu is not None else None
+    if state is None or state.session is not SessionState.LIVE or state.media is not MediaPath.SFU:
+        raise CommandError(ErrorCode.FORBIDDEN, "this session's media does not pass through a media server")
+    authorize(state, conn.pid, Capability.TAKE_PART)
+    return state
+
+
+async def _sfu(conn: Connection, node: Node, msg: protocol.SfuMsg) -> None:
+    """The participant's side of its two media server connections (server.sfu): sizes checked
+    like a ``signal`` (and charged to the same byte budget, in server.ws), then handed to its
+    peer, whose own task talks to Janus: the socket never waits for the media server."""
+    if isinstance(msg.description, protocol.SessionDescription):
+        check_sizes(protocol.SignalData(description=msg.description), node.settings)
+    elif isinstance(msg.candidate, protocol.IceCandidate):
+        check_sizes(protocol.SignalData(candidate=msg.candidate), node.settings)
+    state = await _sfu_session(conn, node)
+    assert node.sfu is not None
+    peer: SfuPeer = node.sfu.peer_for(conn.room_id, conn.pid, conn.conn_id, state)
+    description = msg.description
+    if isinstance(description, protocol.SessionDescription):
+        expected = "offer" if msg.pc == "pub" else "answer"
+        if description.type != expected:
+            raise protocol.ProtocolError(
+                ErrorCode.BAD_MESSAGE, f"the {msg.pc} connection sends an {expected}"
+            )
+        if msg.pc == "pub":
+            peer.client_offer({"type": description.type, "sdp": description.sdp})
+        else:
+            peer.client_answer({"type": description.type, "sdp": description.sdp})
+        return
+    candidate = msg.candidate
+    if isinstance(candidate, protocol.IceCandidate) and candidate.candidate:
+        peer.client_candidate(msg.pc, msgspec.to_builtins(candidate))
+    else:
+        peer.client_candidate(msg.pc, None)  # the end of this connection's candidates
+
+
+async def _sfu_view(conn: Connection, node: Node, msg: protocol.SfuViewMsg) -> None:
+    state = await _sfu_session(conn, node)
+    pinned = state.seats.get(msg.pin) if msg.pin is not None else None
+    if msg.pin is not None and (pinned is None or not pinned.admitted):
+        raise CommandError(ErrorCode.INVALID_TARGET, "nobody with that id is in this session")
+    assert node.sfu is not None
+    node.sfu.pin(conn.room_id, conn.pid, msg.pin)
 
 
 async def _chat(conn: Connection, node: Node, msg: protocol.ChatMsg | protocol.AskHelpMsg) -> None:
@@ -122,6 +177,8 @@ SERVER_HANDLERS: dict[str, Handler] = {
     "join": _join_again,
     "leave": _leave,
     "signal": _signal,
+    "sfu": _sfu,
+    "sfu_view": _sfu_view,
     "chat": _chat,
     "ask_help": _chat,
     "chat_history": _chat_history,

@@ -75,7 +75,7 @@ async def serve_socket(scope: Scope, receive: Receive, send: Send) -> None:
                     if strikes.add():
                         conn.close_soon(Close.RATE_LIMIT)
                     continue
-                bucket = signals if isinstance(msg, protocol.SignalMsg) else ordinary
+                bucket = signals if isinstance(msg, protocol.SignalMsg | protocol.SfuMsg) else ordinary
                 if not bucket.take() or (bucket is signals and not _signal_budget(node, conn, text)):
                     _error(conn, ErrorCode.RATE_LIMITED, "slow down a little", msg.id)
                     if strikes.add():

@@ -28,6 +28,7 @@ from server.peers.invite import Invite, invite_at, parse_link
 from server.peers.media import LocalMedia
 from server.peers.mesh import Mesh
 from server.peers.receive import PeerStats, Receiver, RemoteMedia
+from server.peers.sfu import SfuMedia
 from server.peers.state import Order, RoomState
 
 log = logging.getLogger("hearth.peers")
@@ -76,6 +77,8 @@ class HearthPeer:
         self.wants_microphone = speak and self.media.audio
         self.receiver = Receiver()
         self.mesh = Mesh(self._send_signal, self.media, self.receiver, accept)
+        self.sfu = SfuMedia(self._send_quietly, self.media, self.receiver)
+        self.media_path = "mesh"  # welcome.media.path: "sfu" when media passes through Janus
         self.ws: ClientConnection | None = None
         self.reader: asyncio.Task[None] | None = None
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -150,6 +153,7 @@ class HearthPeer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.mesh.close()
+        await self.sfu.close()
         await self.receiver.close()
         self.media.stop()
 
@@ -183,6 +187,10 @@ class HearthPeer:
         with contextlib.suppress(HearthError):
             await self.send({"type": "signal", "to": to, "data": data})
 
+    async def _send_quietly(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(HearthError):
+            await self.send(message)
+
     async def _read(self) -> None:
         assert self.ws is not None
         try:
@@ -204,6 +212,7 @@ class HearthPeer:
                     answer.set_exception(HearthError("closed", reason))
             for remote_id in list(self.mesh.links):
                 self.mesh.close_link(remote_id)
+            self.sfu.stop()
 
     def _receive(self, frame: dict[str, Any]) -> None:
         order = self.state.order(frame)
@@ -221,6 +230,8 @@ class HearthPeer:
             self._changed()
         elif kind == "signal":
             self.mesh.handle_signal(str(frame.get("from")), frame.get("data"))
+        elif kind == "sfu":
+            self.sfu.handle(frame)
         elif self.state.apply(frame):
             self._changed()
 
@@ -257,7 +268,12 @@ class HearthPeer:
         self.joined_at = loop.time()
         if self.join_latency is None:
             self.join_latency = self.joined_at - self._join_sent_at
-        self.mesh.reset(self.id, frame.get("ice_servers", []), str(frame.get("ice_transport_policy", "all")))
+        media = frame.get("media")
+        self.media_path = "sfu" if isinstance(media, dict) and media.get("path") == "sfu" else "mesh"
+        ice_servers, policy = frame.get("ice_servers", []), str(frame.get("ice_transport_policy", "all"))
+        self.mesh.reset(self.id, ice_servers, policy)
+        if self.media_path == "sfu":
+            self.sfu.reset(ice_servers, policy)
         self._changed()
         self.welcomed.set()
         speak = self.wants_microphone and bool(self.you.get("can_speak"))
@@ -266,7 +282,8 @@ class HearthPeer:
 
     def _changed(self) -> None:
         """After every change of the room: connections, then the floor and mute rules."""
-        self.mesh.reconcile(self.state.participants.values())
+        if self.media_path == "mesh":  # in SFU mode the server makes the connections' changes
+            self.mesh.reconcile(self.state.participants.values())
         you = self.you
         self.media.microphone = bool(self.wants_microphone and you.get("audio") and you.get("can_speak"))
         self.media.camera = bool(you.get("video"))
@@ -300,15 +317,27 @@ class HearthPeer:
         result: dict[str, PeerStats] = {}
         for pid in set(self.receiver.media) | set(self.mesh.links):
             link = self.mesh.links.get(pid)
-            state = str(link.pc.connectionState) if link else "closed"
+            state = (
+                str(link.pc.connectionState)
+                if link
+                else self.sfu.state()
+                if self.media_path == "sfu"
+                else "closed"
+            )
             media = self.receiver.media.get(pid) or RemoteMedia()
             result[pid] = media.stats(now, state, audible.get(pid, False))
         return result
 
     def selected_pair_types(self) -> dict[str, tuple[str, str] | None]:
-        """Per connection: (local, remote) candidate types of the selected ICE pair."""
+        """Per connection: (local, remote) candidate types of the selected ICE pair (in SFU mode,
+        the publishing connection's, for every other participant: all media goes that way)."""
+        if self.media_path == "sfu":
+            pair = self.sfu.selected_pair()
+            return {pid: pair for pid in self.participants if pid != self.id}
         return {pid: link.selected_pair() for pid, link in self.mesh.links.items()}
 
     async def rtt(self) -> dict[str, float | None]:
         """Per connection: round-trip time in seconds (RTCP), None until reports came."""
+        if self.media_path == "sfu":
+            return {"sfu": await self.sfu.rtt()}
         return {pid: await link.rtt() for pid, link in list(self.mesh.links.items())}

@@ -12,6 +12,7 @@ import math
 import operator
 from array import array
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,16 +111,32 @@ class Receiver:
 
     def consume(self, participant_id: str, track: MediaStreamTrack) -> None:
         remote = self.media.setdefault(participant_id, RemoteMedia())
-        task = asyncio.create_task(self._read(remote, track), name=f"hearth-receive-{participant_id}")
+        self._start(lambda: remote, track, participant_id)
+
+    def consume_mapped(self, track: MediaStreamTrack, owner: Callable[[], str | None]) -> None:
+        """Read a track whose frames count for whoever ``owner()`` names at the time (SFU mode:
+        a receiving stream is reused for another participant after a renegotiation)."""
+
+        def remote() -> RemoteMedia | None:
+            participant_id = owner()
+            return self.media.setdefault(participant_id, RemoteMedia()) if participant_id else None
+
+        self._start(remote, track, "sfu")
+
+    def _start(self, remote: Callable[[], RemoteMedia | None], track: MediaStreamTrack, name: str) -> None:
+        task = asyncio.create_task(self._read(remote, track), name=f"hearth-receive-{name}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _read(self, remote: RemoteMedia, track: MediaStreamTrack) -> None:
+    async def _read(self, owner: Callable[[], RemoteMedia | None], track: MediaStreamTrack) -> None:
         loop = asyncio.get_running_loop()
         try:
             while True:
                 frame = await track.recv()
                 now = loop.time()
+                remote = owner()
+                if remote is None:
+                    continue  # a stream nobody owns now (its feed went)
                 if isinstance(frame, av.VideoFrame):
                     remote.frames += 1
                     remote.frame_width = frame.width

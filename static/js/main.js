@@ -1,11 +1,11 @@
 // @ts-check
 /**
  * Room page entry. Takes the token out of the address bar, shows the join screen, then runs
- * the session: lobby, room, and the end screens. Test hook: `window.hearth = {client, mesh, check}`.
+ * the session: lobby, room, and the end screens. Test hook: `window.hearth = {client, mesh, check}`
+ * (`mesh` is the session's media path, a mesh or the SFU: the same interface, playback.js).
  */
 import { ErrorCode } from "./codes.js";
 import { HearthClient } from "./protocol.js";
-import { Mesh } from "./rtc.js";
 import { byId } from "./ui/dom.js";
 import { JoinScreen } from "./ui/join.js";
 import { watchLengths } from "./ui/length-notes.js";
@@ -14,7 +14,7 @@ import { showLobby } from "./ui/lobby.js";
 import { RoomView } from "./ui/room.js";
 import { showEnded, showError, showScreen } from "./ui/screens.js";
 
-/** @typedef {{client: HearthClient | null, mesh: Mesh | null,
+/** @typedef {{client: HearthClient | null, mesh: import("./playback.js").MediaPath | null,
  *   check: import("./check.js").EchoCheck | null}} DebugHandle */
 
 const roomId = byId("app").dataset.roomId ?? "";
@@ -69,14 +69,12 @@ function setUp(linkToken) {
       url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
       token: linkToken, name: choice.name, device: deviceId(), resume: memory.get("resume"),
     });
-    const mesh = new Mesh({ sendSignal: (to, data) => session.signal(to, data) });
     handle.client = session;
-    handle.mesh = mesh;
-    const room = new RoomView({ client: session, mesh, roomId, token: linkToken,
+    const room = new RoomView({ client: session, roomId, token: linkToken,
       wantMic: choice.wantMic, wantCamera: choice.wantCamera, onLeave: () => session.leave(),
-      onNewToken: (token) => memory.set("token", token) });
+      onNewToken: (token) => memory.set("token", token), onMedia: (media) => { handle.mesh = media; } });
     session.on("welcome", () => { memory.set("resume", session.resumeToken); join.stop(); });
-    session.on("lobby", ({ state }) => showLobby(state, mesh.localStream));
+    session.on("lobby", ({ state }) => showLobby(state, room.mesh.localStream));
     session.on("status", ({ status }) => {
       // The first connection keeps failing: say so on the join screen (it keeps trying).
       if (status === "connecting" && session.attempt > 1) byId("join-error").textContent =
@@ -85,7 +83,7 @@ function setUp(linkToken) {
     });
     session.on("closed", (detail) => finish(detail, session, room));
     join.ready.then(() => {
-      mesh.setLocalStream(join.media.stream);
+      room.mesh.setLocalStream(join.media.stream);
       room.tiles.setLocalStream(join.media.stream);
       session.start().catch(() => { /* the closed handler shows why */ });
     });

@@ -6,7 +6,8 @@
  *
  * Events emitted (besides every room event type, with the change `RoomState.apply` returned):
  * `status` (connecting | lobby | live | reconnecting | closed), `welcome` ({resumed}),
- * `snapshot`, `lobby` ({state}), `signal` ({from, data}), `state` (after any change),
+ * `snapshot`, `lobby` ({state}), `signal` ({from, data}), `sfu` (an `SfuFrame`: the media
+ * server's side of SFU mode, for sfu.js), `state` (after any change),
  * `closed` ({reason: left | ended | removed | replaced | refused | denied, code, message}),
  * `error` (an error frame nobody awaited: {code, message}).
  */
@@ -51,6 +52,19 @@ class Emitter {
     }
   }
 }
+
+/**
+ * A server `sfu` frame (docs/protocol.md): the media server's answer or offer for this
+ * participant's publishing (`pub`) or subscribing (`sub`) connection, a trickled candidate,
+ * a `restart` (start both connections over), or who is `speaking` now.
+ * @typedef {object} SfuFrame
+ * @property {"pub" | "sub"} [pc]
+ * @property {RTCSessionDescriptionInit} [description]
+ * @property {{mid: string, participant: string, kind: "audio" | "video"}[]} [streams] with a `sub` offer
+ * @property {RTCIceCandidateInit | null} [candidate]
+ * @property {boolean} [restart]
+ * @property {string | null} [speaking]
+ */
 
 /**
  * @typedef {object} ClientOptions
@@ -153,6 +167,7 @@ export class HearthClient extends Emitter {
       case "chat_history": this.onChatHistory(frame); return;
       case "lobby": this.onLobby(frame); return;
       case "signal": this.emit("signal", { from: frame.from, data: frame.data }); return;
+      case "sfu": this.emit("sfu", /** @type {SfuFrame} */ (frame)); return;
       case "removed": this.closing = { reason: "removed", message: frame.reason ?? "" }; return;
       case "session_ended": this.closing = { reason: "ended", message: frame.reason ?? "" }; return;
       case "pong": return;
@@ -356,6 +371,19 @@ export class HearthClient extends Emitter {
   /** Relay WebRTC signalling to one participant (fire and forget: errors come as `error` events).
    * @param {string} to @param {object} data */
   signal(to, data) { this.send({ type: "signal", to, data }); }
+
+  /** SFU mode: this participant's offer or answer (`description`) or a trickled ICE candidate
+   * (`candidate`, null at the end) for its publishing or subscribing connection (fire and forget).
+   * @param {"pub" | "sub"} pc
+   * @param {{description: RTCSessionDescriptionInit} | {candidate: RTCIceCandidateInit | null}} data */
+  sfu(pc, data) {
+    if ("description" in data) this.send({ type: "sfu", pc, description: data.description });
+    else this.send({ type: "sfu", pc, candidate: data.candidate });
+  }
+
+  /** SFU mode: who to see large (the high simulcast layer), or nobody (null).
+   * @param {string | null} pin @returns {Promise<void>} */
+  sfuView(pin) { return this.request({ type: "sfu_view", pin }); }
 
   /** @returns {Promise<void>} */
   ping() { return this.request({ type: "ping" }); }

@@ -14,15 +14,22 @@
  * connection.
  */
 import { PeerLink } from "./negotiation.js";
+import { RemotePlayback } from "./playback.js";
 import { AudioTaps, inboundStats, outboundStats } from "./rtcstats.js";
+
+/** @typedef {import("./playback.js").MediaPath} MediaPath */
 
 const REDUCED_VIDEO = { maxBitrate: 150_000, scaleResolutionDownBy: 2 };
 /** floor-aware quality applies in rooms of more than this many participants */
 export const REDUCED_QUALITY_ABOVE = 4;
 
-export class Mesh {
+/** @implements {MediaPath} */
+export class Mesh extends RemotePlayback {
   /** @param {{sendSignal: (to: string, data: object) => void}} options */
   constructor(options) {
+    super();
+    /** @type {"mesh"} */
+    this.path = "mesh";
     this.sendSignal = options.sendSignal;
     this.selfId = "";
     /** @type {RTCConfiguration} */
@@ -33,19 +40,11 @@ export class Mesh {
     this.peers = new Map();
     /** @type {Set<string>} participants who are admitted and connected */
     this.present = new Set();
-    /** @type {Map<string, MediaStream>} latest remote stream per participant */
-    this.remoteStreams = new Map();
-    /** @type {Map<string, HTMLMediaElement>} playback element per participant */
-    this.elements = new Map();
-    /** @type {Map<string, boolean>} may this participant be heard (can_speak) */
-    this.audible = new Map();
     this.reduceVideo = false;
     /** analysers on received audio, made only when stats() is called */
     this.taps = new AudioTaps();
     /** trace negotiation in the console (localStorage "hearth:debug" = "1") */
     this.debug = (() => { try { return localStorage.getItem("hearth:debug") === "1"; } catch { return false; } })();
-    /** called when the browser refuses to play sound before a click (the page offers a button) */
-    this.onAutoplayBlocked = () => {};
   }
 
   /** Start over after a welcome: close every connection; `reconcile` makes new ones.
@@ -144,42 +143,6 @@ export class Mesh {
     }
     this.remoteStreams.set(id, current);
     this.refreshElement(id);
-  }
-
-  /** Register the <video>/<audio> that plays a participant. @param {string} id @param {HTMLMediaElement} element */
-  bindElement(id, element) {
-    this.elements.set(id, element);
-    this.refreshElement(id);
-  }
-
-  /** @param {string} id */
-  unbindElement(id) { this.elements.delete(id); }
-
-  /** Floor enforcement at this receiver: anyone who may not speak is not played, whatever
-   * their browser sends. @param {string} id @param {boolean} canSpeak */
-  setAudible(id, canSpeak) {
-    this.audible.set(id, canSpeak);
-    const element = this.elements.get(id);
-    if (element && element.muted !== !canSpeak) element.muted = !canSpeak;
-  }
-
-  /** @param {string} id */
-  refreshElement(id) {
-    const element = this.elements.get(id);
-    if (!element) return;
-    element.muted = !(this.audible.get(id) ?? false);
-    const stream = this.remoteStreams.get(id) ?? null;
-    if (element.srcObject === stream) return;
-    element.srcObject = stream;
-    if (!stream) return;
-    element.play().catch((err) => {
-      if (err instanceof DOMException && err.name === "NotAllowedError") this.onAutoplayBlocked();
-    });
-  }
-
-  /** Try playing every remote element again (after a click). */
-  resumePlayback() {
-    for (const element of this.elements.values()) element.play().catch(() => {});
   }
 
   /** Floor-aware quality: in a room of more than 4, everyone but the floor holder sends reduced

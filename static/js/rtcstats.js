@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * Stats helpers for the mesh (behind the test hooks `window.hearth.mesh.stats()` and
- * `outboundStats()`), over a Map of participant id -> {pc}.
+ * Stats helpers for both media paths (behind the test hooks `window.hearth.mesh.stats()` and
+ * `outboundStats()`): the mesh's Map of participant id -> {pc}, or the SFU's one subscriber
+ * connection whose streams belong to many participants.
  *
  * Chromium computes inbound-rtp `audioLevel` after the playout volume: while this page mutes a
  * participant's element (floor enforcement) it reads 0 even when their sound arrives. So
@@ -54,6 +55,8 @@ export class AudioTaps {
  * @property {number} bytesReceived audio and video bytes received from this participant
  * @property {number} totalAudioEnergy audio energy received so far (rises while someone is heard)
  * @property {number} frameWidth width of the latest decoded video frame
+ * @property {number} audioPacketsReceived audio RTP packets received from this participant (stops
+ *   growing when the SFU stops forwarding them)
  * @property {string} connectionState the RTCPeerConnection's connectionState
  */
 
@@ -68,6 +71,33 @@ export class AudioTaps {
 
 /** @typedef {Map<string, {pc: RTCPeerConnection}>} Peers */
 
+/** @param {RTCPeerConnectionState} connectionState @returns {InboundStats} */
+function emptyInbound(connectionState) {
+  return { framesDecoded: 0, audioLevel: 0, rtpAudioLevel: 0, bytesReceived: 0, totalAudioEnergy: 0, frameWidth: 0,
+    audioPacketsReceived: 0, connectionState };
+}
+
+/** Add one inbound-rtp stat to a participant's entry. @param {InboundStats} entry @param {any} stat */
+function addInbound(entry, stat) {
+  entry.bytesReceived += stat.bytesReceived ?? 0;
+  if (stat.kind === "video") {
+    entry.framesDecoded += stat.framesDecoded ?? 0;
+    entry.frameWidth = Math.max(entry.frameWidth, stat.frameWidth ?? 0);
+  } else if (stat.kind === "audio") {
+    entry.rtpAudioLevel = Math.max(entry.rtpAudioLevel, stat.audioLevel ?? 0);
+    entry.totalAudioEnergy += stat.totalAudioEnergy ?? 0;
+    entry.audioPacketsReceived += stat.packetsReceived ?? 0;
+  }
+}
+
+/** audioLevel: the larger of the rtp value and the tap (see the module comment).
+ * @param {InboundStats} entry @param {string} id @param {(id: string) => number} tapLevel */
+function finishInbound(entry, id, tapLevel) {
+  let tapped = 0;
+  try { tapped = tapLevel(id); } catch { /* no WebAudio: the rtp value alone */ }
+  entry.audioLevel = Math.max(entry.rtpAudioLevel, tapped);
+}
+
 /**
  * Inbound media per remote participant id.
  * @param {Peers} peers @param {(id: string) => number} [tapLevel] received audio peak per participant
@@ -77,25 +107,35 @@ export async function inboundStats(peers, tapLevel = () => 0) {
   /** @type {Record<string, InboundStats>} */
   const result = {};
   await Promise.all([...peers].map(async ([id, peer]) => {
-    const entry = { framesDecoded: 0, audioLevel: 0, rtpAudioLevel: 0, bytesReceived: 0, totalAudioEnergy: 0, frameWidth: 0,
-      connectionState: peer.pc.connectionState };
+    const entry = emptyInbound(peer.pc.connectionState);
     const report = await peer.pc.getStats();
-    report.forEach((stat) => {
-      if (stat.type !== "inbound-rtp") return;
-      entry.bytesReceived += stat.bytesReceived ?? 0;
-      if (stat.kind === "video") {
-        entry.framesDecoded += stat.framesDecoded ?? 0;
-        entry.frameWidth = Math.max(entry.frameWidth, stat.frameWidth ?? 0);
-      } else if (stat.kind === "audio") {
-        entry.rtpAudioLevel = Math.max(entry.rtpAudioLevel, stat.audioLevel ?? 0);
-      entry.totalAudioEnergy += stat.totalAudioEnergy ?? 0;
-      }
-    });
-    let tapped = 0;
-    try { tapped = tapLevel(id); } catch { /* no WebAudio: the rtp value alone */ }
-    entry.audioLevel = Math.max(entry.rtpAudioLevel, tapped);
+    report.forEach((stat) => { if (stat.type === "inbound-rtp") addInbound(entry, stat); });
+    finishInbound(entry, id, tapLevel);
     result[id] = entry;
   }));
+  return result;
+}
+
+/**
+ * Inbound media on one connection that carries many participants (the SFU's subscriber
+ * connection), per participant: `ownerOf` names whose stream an inbound-rtp stat is (by its
+ * `mid`, or its track), `ids` are everyone who has a stream on it (an entry even before stats).
+ * @param {RTCPeerConnection | null} pc @param {(stat: any) => string | undefined} ownerOf
+ * @param {Iterable<string>} ids @param {(id: string) => number} [tapLevel]
+ * @returns {Promise<Record<string, InboundStats>>}
+ */
+export async function inboundStatsByOwner(pc, ownerOf, ids, tapLevel = () => 0) {
+  /** @type {Record<string, InboundStats>} */
+  const result = {};
+  for (const id of ids) result[id] = emptyInbound(pc?.connectionState ?? "closed");
+  if (!pc) return result;
+  const report = await pc.getStats();
+  report.forEach((stat) => {
+    if (stat.type !== "inbound-rtp") return;
+    const entry = result[ownerOf(stat) ?? ""];
+    if (entry) addInbound(entry, stat);
+  });
+  for (const [id, entry] of Object.entries(result)) finishInbound(entry, id, tapLevel);
   return result;
 }
 

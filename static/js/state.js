@@ -70,6 +70,9 @@
 /** `welcome.limits` (rooms/limits.py): absent until the first welcome.
  * @typedef {{max_chat_chars?: number, max_name_chars?: number, grace_seconds?: number, chat_page?: number,
  *   turn_seconds_min?: number, turn_seconds_max?: number}} Limits */
+/** `welcome.media` / `snapshot.media`: the path media takes this session (fixed while it lasts),
+ * the room's setting, and whether the server has a media server at all.
+ * @typedef {{path: "mesh" | "sfu", setting: "mesh" | "sfu" | "auto", sfu_available: boolean}} Media */
 /** @typedef {{type: string, [key: string]: any}} Frame */
 /** @typedef {{[key: string]: any}} Change */
 
@@ -106,7 +109,7 @@ export class RoomState {
     /** @type {{id?: string, state: string, started_at: number | null} | null} */
     this.session = null;
     /** How this session's media travels (docs/protocol.md §1.9): `path` is fixed for the session.
-     * @type {{path: string, setting: string, sfu_available: boolean} | null} */
+     * @type {Media | null} */
     this.media = null;
     /** @type {Map<string, Participant>} admitted participants by id, you included */
     this.participants = new Map();

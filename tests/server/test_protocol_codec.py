@@ -25,6 +25,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "chat_history": {"before": "m1", "limit": 10},
     "chat": {"text": "hello", "to": "facilitators"},
     "set_floor": {"mode": "queue", "turn_seconds": 60, "order": ["p1", "p2"]},
+    "sfu": {"pc": "pub", "description": {"type": "offer", "sdp": "v=0"}},
 }
 
 

@@ -167,7 +167,8 @@ def test_only_the_protocol_module_builds_client_messages() -> None:
             continue
         source = path.read_text(encoding="utf-8")
         assert not _wire_types_written(source), f"{path.relative_to(ROOT)} builds a wire message"
-        if path.parent.name == "ui" or path.name in ("main.js", "rtc.js"):  # negotiation.js builds a
-            # signal's `data` (description, candidate, hello), which `client.signal(to, data)` carries
+        # negotiation.js builds a signal's `data` (description, candidate, hello), which
+        # `client.signal(to, data)` carries
+        if path.parent.name == "ui" or path.name in ("main.js", "rtc.js", "sfu.js", "playback.js"):
             raw = re.search(r"\.(request|send)\(\s*\{", source)
             assert not raw, f"{path.relative_to(ROOT)} sends a raw object"

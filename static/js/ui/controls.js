@@ -31,7 +31,7 @@ export function micReason(state) {
 
 export class Controls {
   /**
-   * @param {{client: import("../protocol.js").HearthClient, mesh: import("../rtc.js").Mesh,
+   * @param {{client: import("../protocol.js").HearthClient, mesh: import("../playback.js").MediaPath,
    *   wantMic: boolean, wantCamera: boolean, onLeave: () => void}} options
    */
   constructor(options) {

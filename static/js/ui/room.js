@@ -1,6 +1,9 @@
 // @ts-check
-/** The room screen: wires the client's events to the mesh and to every part of the page. */
+/** The room screen: wires the client's events to the media path (mesh or SFU, as the welcome
+ * says) and to every part of the page. */
 import { ErrorCode } from "../codes.js";
+import { Mesh } from "../rtc.js";
+import { Sfu } from "../sfu.js";
 import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { renderBalance } from "./balance.js";
@@ -23,16 +26,22 @@ import { Tiles } from "./tiles.js";
 
 export class RoomView {
   /**
-   * @param {{client: import("../protocol.js").HearthClient, mesh: import("../rtc.js").Mesh,
+   * @param {{client: import("../protocol.js").HearthClient,
    *   roomId: string, token: string, wantMic: boolean, wantCamera: boolean, onLeave: () => void,
-   *   onNewToken: (token: string) => void}} options
+   *   onNewToken: (token: string) => void, onMedia: (media: Mesh | Sfu) => void}} options
    */
   constructor(options) {
-    const { client, mesh } = options;
+    const { client } = options;
     this.client = client;
-    this.mesh = mesh;
-    this.tiles = new Tiles(byId("tiles"), mesh);
-    if (mesh.localStream) this.tiles.setLocalStream(mesh.localStream);
+    this.onMedia = options.onMedia;
+    /** @type {Mesh | Sfu} the media path of this session (a mesh until a welcome says otherwise) */
+    this.mesh = this.createMedia("mesh");
+    /** @type {string | null} whom this person asked to see larger */
+    this.pin = null;
+    /** @type {string | null} the active speaker */
+    this.speaking = null;
+    const mesh = this.mesh;
+    this.tiles = new Tiles(byId("tiles"), mesh, (id) => this.togglePin(id));
     this.banner = new FloorBanner(byId("floor-banner"), () => client.state);
     this.controls = new Controls({ client, mesh, wantMic: options.wantMic, wantCamera: options.wantCamera,
       onLeave: options.onLeave });
@@ -54,18 +63,65 @@ export class RoomView {
     this.inviteOpened = false;
     wireNotices(client);
     this.subscribe();
-    mesh.onAutoplayBlocked = () => { byId("sound-button").hidden = false; };
     byId("sound-button").addEventListener("click", () => {
-      mesh.resumePlayback();
+      this.mesh.resumePlayback();
       byId("sound-button").hidden = true;
     });
+    this.useMedia(mesh);
+  }
+
+  /** @param {"mesh" | "sfu"} path @returns {Mesh | Sfu} */
+  createMedia(path) {
+    const client = this.client;
+    return path === "sfu" ? new Sfu({ send: (pc, data) => client.sfu(pc, data) })
+      : new Mesh({ sendSignal: (to, data) => client.signal(to, data) });
+  }
+
+  /** Make `media` the page's media path (at start, and when a welcome names the other path).
+   * @param {Mesh | Sfu} media */
+  useMedia(media) {
+    const before = this.mesh;
+    if (before !== media) {
+      before.closeAll();
+      if (before.localStream) media.setLocalStream(before.localStream);
+    }
+    this.mesh = media;
+    media.onAutoplayBlocked = () => { byId("sound-button").hidden = false; };
+    media.onSpeaking = (id) => this.onSpeaking(id);
+    this.tiles.setMedia(media);
+    this.controls.mesh = media;
+    this.onMedia(media);
+  }
+
+  /** @param {string | null} id */
+  onSpeaking(id) {
+    if (this.speaking === id) return;
+    this.speaking = id;
+    this.tiles.speaking = id;
+    if (this.client.state.you) this.tiles.render(this.client.state);
+  }
+
+  /** "See larger" on a tile: pin that person (again: unpin). In SFU mode the server then sends
+   * them at the high layer. @param {string} id */
+  togglePin(id) {
+    this.setPin(this.pin === id ? null : id);
+  }
+
+  /** @param {string | null} pin */
+  setPin(pin) {
+    if (this.pin === pin) return;
+    this.pin = pin;
+    this.tiles.pinned = pin;
+    if (this.mesh instanceof Sfu) this.client.sfuView(pin).catch((err) => console.debug("hearth: sfu_view", err));
+    if (this.client.state.you) this.tiles.render(this.client.state);
   }
 
   subscribe() {
-    const { client, mesh } = this;
+    const { client } = this;
     client.on("welcome", ({ resumed }) => this.onWelcome(resumed));
     client.on("snapshot", () => this.render());
-    client.on("signal", ({ from, data }) => mesh.handleSignal(from, data));
+    client.on("signal", ({ from, data }) => { if (this.mesh instanceof Mesh) this.mesh.handleSignal(from, data); });
+    client.on("sfu", (frame) => { if (this.mesh instanceof Sfu) this.mesh.handleSfu(frame); });
     // Your own changes first, in the same event: a facilitator mute disables the track at once.
     client.on("participant_updated", ({ participant, before }) => {
       if (participant.id === client.state.you?.id) this.controls.onSelfUpdated(before, participant);
@@ -85,12 +141,20 @@ export class RoomView {
 
   /** @param {boolean} resumed */
   onWelcome(resumed) {
-    const { client, mesh } = this;
+    const { client } = this;
     const state = client.state;
     if (!state.you) return;
-    // Every welcome (first join, resume, new seat) starts the media over: new connections with
-    // new tags, so the others replace theirs and video returns without a click.
+    // The path is fixed for a session; a welcome into a new session may name the other one.
+    const path = state.media?.path === "sfu" ? "sfu" : "mesh";
+    if (this.mesh.path !== path) this.useMedia(this.createMedia(path));
+    const mesh = this.mesh;
+    // Every welcome (first join, resume, new seat) starts the mesh over: new connections with
+    // new tags, so the others replace theirs and video returns without a click. The SFU keeps
+    // its connections for the same seat (sfu.js).
     mesh.reset(state.you.id, state.iceServers, state.icePolicy);
+    if (mesh instanceof Sfu && this.pin && state.participants.has(this.pin)) {
+      client.sfuView(this.pin).catch((err) => console.debug("hearth: sfu_view", err));
+    }
     applyLimits(state.limits);
     showScreen("screen-room");
     this.controls.onWelcome(resumed);
@@ -107,6 +171,7 @@ export class RoomView {
     const state = client.state;
     const you = state.you;
     if (!you) return;
+    if (this.pin && !state.participants.has(this.pin)) this.setPin(null);
     mesh.reconcile(state.participants.values());
     for (const p of state.participants.values()) if (p.id !== you.id) mesh.setAudible(p.id, p.can_speak);
     mesh.setQuality(state.floor.holder === you.id, state.participants.size);

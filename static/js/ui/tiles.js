@@ -1,7 +1,9 @@
 // @ts-check
 /** Video tiles: one <article class="tile" data-participant-id> per admitted participant, the
- * self view first (muted, mirrored). Remote <video> elements are registered with the mesh,
- * which sets their stream and mutes anyone who may not speak. */
+ * self view first (muted, mirrored). Remote <video> elements are registered with the media path
+ * (mesh or SFU), which sets their stream and mutes anyone who may not speak. A remote tile has
+ * "See larger" (pins that person: a bigger tile, and the high layer in SFU mode); the active
+ * speaker's tile has a ring and the word "Speaking" (in its label too, never announced). */
 import { el, initials, syncList } from "./dom.js";
 import { icon } from "./icons.js";
 
@@ -9,12 +11,28 @@ import { icon } from "./icons.js";
 /** @typedef {import("../state.js").RoomState} RoomState */
 
 export class Tiles {
-  /** @param {HTMLElement} container @param {import("../rtc.js").Mesh} mesh */
-  constructor(container, mesh) {
+  /** @param {HTMLElement} container @param {import("../playback.js").MediaPath} mesh
+   * @param {(id: string) => void} onPin "See larger" pressed on someone's tile */
+  constructor(container, mesh, onPin) {
     this.container = container;
     this.mesh = mesh;
+    this.onPin = onPin;
     /** @type {MediaStream | null} */
     this.localStream = null;
+    /** @type {string | null} */
+    this.pinned = null;
+    /** @type {string | null} */
+    this.speaking = null;
+  }
+
+  /** Play the remote tiles through another media path. @param {import("../playback.js").MediaPath} media */
+  setMedia(media) {
+    if (media === this.mesh) return;
+    this.mesh = media;
+    for (const video of this.container.querySelectorAll("video[data-participant-id]")) {
+      const id = /** @type {HTMLVideoElement} */ (video).dataset.participantId;
+      if (id) media.bindElement(id, /** @type {HTMLVideoElement} */ (video));
+    }
   }
 
   /** @param {MediaStream} stream */
@@ -50,10 +68,13 @@ export class Tiles {
       el("div", { className: "tile-avatar", attrs: { "aria-hidden": "true" } }, el("span", { className: "avatar-letters" })),
       el("p", { className: "tile-overlay" }),
       el("div", { className: "tile-badges" }),
+      ...(self ? [] : [el("button", { className: "tile-pin", text: "See larger",
+        attrs: { type: "button", "aria-pressed": "false" } })]),
       el("div", { className: "tile-footer" },
         el("span", { className: "tile-mic" }),
         el("span", { className: "tile-name" }),
-        el("span", { className: "tile-role" })));
+        el("span", { className: "tile-role" }),
+        el("span", { className: "tile-speaking", text: "Speaking", attrs: { "aria-hidden": "true" } })));
     if (self) {
       video.muted = true;
       video.classList.add("mirrored");
@@ -62,6 +83,7 @@ export class Tiles {
     } else {
       video.dataset.participantId = p.id;
       this.mesh.bindElement(p.id, video);
+      tile.querySelector(".tile-pin")?.addEventListener("click", () => this.onPin(p.id));
     }
     return tile;
   }
@@ -77,7 +99,19 @@ export class Tiles {
     tile.classList.toggle("reconnecting", !p.connected);
     tile.classList.toggle("hand-up", p.hand !== null);
     tile.classList.toggle("time-up", holder && state.timeUpFor === p.id);
+    // Only someone who can be heard is marked: Janus says nothing more about a person it stopped
+    // forwarding (muted, the floor moved on), so their last "talking" would otherwise stay.
+    const speaking = this.speaking === p.id && p.audio && p.can_speak && !p.away;
+    tile.classList.toggle("speaking", speaking);
+    const pinned = this.pinned === p.id;
+    tile.classList.toggle("pinned", pinned);
     const name = self ? `${p.name} (you)` : p.name;
+    const pin = tile.querySelector(".tile-pin");
+    if (pin) {
+      pin.setAttribute("aria-pressed", String(pinned));
+      const label = `See larger: ${p.name}`;
+      if (pin.getAttribute("aria-label") !== label) pin.setAttribute("aria-label", label);
+    }
     setText(tile, ".tile-name", name);
     setText(tile, ".tile-role", p.role === "facilitator" ? "Facilitator" : "");
     setText(tile, ".avatar-letters", initials(p.name));
@@ -103,7 +137,7 @@ export class Tiles {
         ...(kind === "hand" ? [icon("hand")] : []), text)));
     }
 
-    const words = [name, p.role === "facilitator" ? "facilitator" : "",
+    const words = [name, p.role === "facilitator" ? "facilitator" : "", speaking ? "speaking" : "",
       micOn ? "microphone on" : p.muted_by_facilitator ? "muted by a facilitator" : "microphone off",
       cameraOff ? "camera off" : "", ...badges.filter(([k]) => k !== "muted").map(([, t]) => t.toLowerCase()),
       p.away ? "stepped away" : "", p.connected ? "" : "reconnecting"].filter(Boolean);

@@ -167,10 +167,12 @@ export class Chat {
     const key = reactions.join("");
     if (key === this.reactionsShown) return;
     this.reactionsShown = key;
+    // The word shows too: without an emoji font the emoji is only a box.
     byId("reactions").replaceChildren(...reactions.map((emoji) => el("button", {
-      className: "reaction", text: emoji,
+      className: "reaction",
       attrs: { type: "button", "aria-label": REACTION_WORDS[emoji] ?? `React ${emoji}`, title: REACTION_WORDS[emoji] ?? "React" },
       on: { click: () => this.client.react(emoji).catch(() => toast("The reaction was not sent.", "warning")) },
-    })));
+    }, el("span", { className: "reaction-emoji", text: emoji, attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "reaction-word", text: REACTION_WORDS[emoji] ?? "" }))));
   }
 }

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from rooms.backends.base import Frame
@@ -30,7 +31,7 @@ from server.sfu.instances import Instances
 from server.sfu.janus import JanusError, JanusGone
 from server.sfu.peer import SfuPeer, Wanted
 from server.sfu.placement import destroy_room, place, sweep_empty_rooms
-from server.sfu.room import SfuRoom, may_be_heard
+from server.sfu.room import SfuRoom, may_be_heard, may_be_seen
 from server.sfu.subscription import feed_owner
 
 log = logging.getLogger("hearth.sfu")
@@ -182,7 +183,7 @@ class SfuCoordinator:
                 and other.admitted
             )
             high = frozenset(p for p in (state.floor.holder, room.pins.get(pid)) if p)
-            peer.want(Wanted(placement, others, may_be_heard(seat), high))
+            peer.want(Wanted(placement, others, may_be_heard(seat), may_be_seen(seat), high))
 
     def _local_seats(self, room_id: str, state: RoomState) -> dict[str, str]:
         """The participants whose seat this node's sockets hold (let in and here): id -> socket."""
@@ -211,7 +212,8 @@ class SfuCoordinator:
             self._close_peer(room, pid)
         if room.retry is not None:
             room.retry.cancel()
-        self.rooms.pop(room_id, None)
+        if self.rooms.get(room_id) is room:  # not a newer session's, made meanwhile
+            del self.rooms[room_id]
         if room.placement is not None:
             await destroy_room(self.instances, room.placement.instance, room.placement.room, self.secret)
 
@@ -228,7 +230,11 @@ class SfuCoordinator:
     def _close_peer(self, room: SfuRoom, pid: str) -> None:
         peer = room.peers.pop(pid)
         room.pins.pop(pid, None)
-        task = asyncio.get_running_loop().create_task(peer.close())
+        self._spawn(peer.close())
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run ``job`` (closing a peer, ending a room) on its own; shutdown waits for it."""
+        task = asyncio.get_running_loop().create_task(job)
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -264,9 +270,10 @@ class SfuCoordinator:
         the reconcile has not got to it yet."""
         room = self.rooms.get(room_id)
         if room is None or room.session_id != state.session_id:
+            if room is not None:  # an ended session's, still here: it goes now
+                self._spawn(self._end(room_id, room))
+            room = self.rooms[room_id] = SfuRoom(state.session_id)
             self.schedule(room_id)
-            if room is None:
-                room = self.rooms[room_id] = SfuRoom(state.session_id)
         peer = room.peers.get(pid)
         if peer is None or peer.conn_id != conn_id:
             if peer is not None:

@@ -46,15 +46,17 @@ would hold back every later offer: past this, its Janus session starts over (``r
 Send = Callable[[dict[str, Any]], None]
 
 
-def audio_mid(sdp: str) -> str | None:
-    """The ``mid`` of the first audio section of an SDP (the client's audio transceiver)."""
-    in_audio = False
+def first_mids(sdp: str) -> dict[str, str]:
+    """The ``mid`` of the first audio and the first video section of an SDP (the client's
+    audio and video transceivers), by kind."""
+    mids: dict[str, str] = {}
+    kind = ""
     for line in sdp.splitlines():
         if line.startswith("m="):
-            in_audio = line.startswith("m=audio")
-        elif in_audio and line.startswith("a=mid:"):
-            return line[len("a=mid:") :].strip()
-    return None
+            kind = line[2:].split(" ", 1)[0]
+        elif line.startswith("a=mid:") and kind in ("audio", "video") and kind not in mids:
+            mids[kind] = line[len("a=mid:") :].strip()
+    return mids
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Wanted:
     placement: SfuPlacement | None = None
     feeds: frozenset[str] = frozenset()  # Janus publisher ids to receive
     heard: bool = False  # may this person's audio be forwarded
+    seen: bool = False  # may this person's video be forwarded
     high: frozenset[str] = frozenset()  # participant ids received at the high layer
 
 
@@ -94,8 +97,8 @@ class SfuPeer:
         self.pub: JanusHandle | None = None
         self.janus_id = ""
         self.published = False
-        self.audio_mid: str | None = None
-        self.muted: bool | None = None  # the moderation applied (None: not since the last publish)
+        self.mids: dict[str, str] = {}  # the published audio and video mids
+        self.muted: dict[str, bool] = {}  # kind -> the moderation applied since the last publish
         self._wake = asyncio.Event()
         self.sub = Subscription(send, self._wake.set)
         self.opened_before = False
@@ -124,9 +127,6 @@ class SfuPeer:
         if len(waiting) < MAX_CANDIDATES:
             waiting.append(candidate)
             self._wake.set()
-
-    def poke(self) -> None:
-        self._wake.set()
 
     # The task ------------------------------------------------------------------------------------
 
@@ -190,28 +190,32 @@ class SfuPeer:
             offer, self.offer = self.offer, None
             _, jsep = await pub.message({"request": "configure", "audio": True, "video": True}, offer)
             self.published = True
-            self.audio_mid = audio_mid(str(offer.get("sdp", "")))
-            self.muted = None  # a (re-)publish loses the moderation: apply it again
+            self.mids = first_mids(str(offer.get("sdp", "")))
+            self.muted = {}  # a (re-)publish loses the moderation: apply it again
             if jsep is not None:
                 self.send({"type": "sfu", "pc": "pub", "description": description(jsep)})
         if self.published:
             await trickle(pub, self.candidates["pub"])
 
     async def _enforce(self, pub: JanusHandle, wanted: Wanted) -> None:
-        """Janus forwards this person's audio only while they may be heard (``moderate``)."""
-        mute = not wanted.heard
-        if not self.published or self.audio_mid is None or self.muted == mute or self.placement is None:
+        """Janus forwards this person's audio only while they may be heard, and their video only
+        while they may be seen (``moderate`` on that stream's mid)."""
+        if not self.published or self.placement is None:
             return
-        body = {
-            "request": "moderate",
-            "secret": self.secret,
-            "room": self.placement.room,
-            "id": self.janus_id,
-            "mid": self.audio_mid,
-            "mute": mute,
-        }
-        await pub.request(body)
-        self.muted = mute
+        for kind, allowed in (("audio", wanted.heard), ("video", wanted.seen)):
+            mid = self.mids.get(kind)
+            if mid is None or self.muted.get(kind) == (not allowed):
+                continue
+            body = {
+                "request": "moderate",
+                "secret": self.secret,
+                "room": self.placement.room,
+                "id": self.janus_id,
+                "mid": mid,
+                "mute": not allowed,
+            }
+            await pub.request(body)
+            self.muted[kind] = not allowed
 
     async def _subscribe(self, wanted: Wanted) -> None:
         assert self.session is not None and self.placement is not None
@@ -228,8 +232,8 @@ class SfuPeer:
         self.pub = None
         self.placement = None
         self.published = False
-        self.audio_mid = None
-        self.muted = None
+        self.mids = {}
+        self.muted = {}
         self.sub = Subscription(self.send, self._wake.set)
         if session is not None:
             with contextlib.suppress(Exception):

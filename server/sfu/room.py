@@ -1,4 +1,5 @@
-"""What SFU mode keeps per room on one node, and the rule of who the media server lets be heard."""
+"""What SFU mode keeps per room on one node, and the rules of whom the media server lets be
+heard and seen."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ def may_be_heard(seat: Seat) -> bool:
         and not person.muted_by_facilitator
         and not person.away
     )
+
+
+def may_be_seen(seat: Seat) -> bool:
+    """Whether Janus may forward this person's video: let in, here, not away, and their camera
+    not blocked by a facilitator. (Their own camera switch is theirs: the page sends nothing
+    then, and the others show their name.)"""
+    person = seat.person
+    return seat.admitted and person.connected and not person.away and not person.video_muted_by_facilitator
 
 
 @dataclass

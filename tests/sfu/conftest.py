@@ -103,12 +103,14 @@ async def placement(server: Running, room: Room) -> SfuPlacement:
 
 
 class Tampered(HearthPeer):
-    """A modified client: its microphone keeps sending a tone whatever the server says (a
-    facilitator mute, the floor moving on); only the media server can stop it being heard."""
+    """A modified client: its microphone keeps sending a tone and its camera a picture whatever
+    the server says (a facilitator mute, the floor moving on, a blocked camera); only the media
+    server can stop it being heard and seen."""
 
     def _changed(self) -> None:
         super()._changed()
         self.media.microphone = True
+        self.media.camera = True
 
 
 async def audio_stopped(receivers: list[HearthPeer], sender: HearthPeer, slack: int = 2) -> None:
@@ -151,3 +153,15 @@ def restart_janus(old: JanusProcess) -> JanusProcess:
                 back.kill()
                 raise AssertionError("janus did not come back") from None
             time.sleep(0.02)
+
+
+async def video_stopped(
+    receivers: list[HearthPeer], sender: HearthPeer, clock: HearthPeer, slack: int = 3
+) -> None:
+    """``sender``'s video stops arriving at every receiver, measured in ``clock``'s video frames
+    (another sender), as ``audio_stopped`` does."""
+    await media_flows(receivers, [clock], frames, f"video from {clock.name} (before)", more=15)
+    before = {r.name: frames(r, sender.id) for r in receivers}
+    await media_flows(receivers, [clock], frames, f"video from {clock.name} (after)", more=30)
+    grew = {r.name: frames(r, sender.id) - before[r.name] for r in receivers}
+    assert all(n <= slack for n in grew.values()), f"video from {sender.name} still arrives: {grew}"

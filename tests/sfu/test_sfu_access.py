@@ -156,3 +156,26 @@ async def test_sfu_messages_are_charged_to_the_signal_byte_budget(
     answers = [await bo.request({"type": "sfu", "pc": "pub", "description": offer}, ref=n) for n in range(3)]
     assert [a["type"] for a in answers[:2]] == ["ack", "ack"], answers
     assert answers[2]["type"] == "error" and answers[2]["code"] == "rate_limited", answers
+
+
+async def test_a_dropped_socket_takes_that_persons_janus_session_with_it(
+    start_server: StartServer, janus: JanusProcess, peers: MakePeer
+) -> None:
+    server = await start_server(janus_urls=(janus.url,), janus_secret=janus.secret)
+    room = await sfu_room(server)
+    fran = peers(link(server, room, facilitator=True), "Fran", media=tiny())
+    ana = peers(link(server, room), "Ana", media=tiny())
+    for person in (fran, ana):
+        await person.join()
+    await media_flows([fran], [ana], audio, "Ana heard")
+    where = await placement(server, room)
+    assert ana.ws is not None and ana.ws.transport is not None
+    ana.ws.transport.abort()  # a lost network: no leave; her seat waits for her (grace period)
+
+    async def gone() -> bool:
+        feeds = await janus_participants(janus.url, janus.secret, where.room)
+        return bool(feeds) and all(feed.split("~")[0] != ana.id for feed in feeds)
+
+    await eventually(gone, "Ana's Janus session gone with her socket")
+    state = await server.node.service.state(room.id, with_chat=False)
+    assert state is not None and ana.id in state.seats  # her seat is kept for her return

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import (
@@ -18,8 +15,6 @@ from tests.e2e.conftest import (
 )
 from tests.polling import eventually
 from tests.server.conftest import Room, Running, StartServer
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 async def facilitated_room(
@@ -230,41 +225,3 @@ async def test_ending_the_session_shows_everyone_the_ended_screen(
     await fac.locator("#confirm-end").click()
     for page in (fac, *pages.values()):
         await expect(page.locator("#screen-ended")).to_be_visible()
-
-
-async def test_screens_render_and_screenshots(
-    start_server: StartServer, people: People, tmp_path: Path
-) -> None:
-    """Home, join, lobby, facilitator room and member room, as people see them. Saved to
-    docs/screenshots when HEARTH_UPDATE_SCREENSHOTS=1 (for the README), else to a temp dir."""
-    target = SCREENSHOTS if os.environ.get("HEARTH_UPDATE_SCREENSHOTS") == "1" else tmp_path
-    target.mkdir(parents=True, exist_ok=True)
-    server = await start_server()
-    home = await people.open(server.base_url + "/")
-    await expect(home.locator("#create-room")).to_be_visible()
-    await home.screenshot(path=str(target / "home.png"))
-
-    room = await server.create_room(
-        title="Tuesday pain support group",
-        topic="Pacing through flare-ups",
-        lobby=True,
-        crisis_text="In danger now? Call your local emergency number.",
-    )
-    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
-    await join_through_screens(fac, "Fran")
-    await wait_in_room(fac)
-    ann = await people.open(room_url(server.base_url, room.id, room.member))
-    await expect(ann.locator("#screen-join")).to_be_visible()
-    await ann.locator("#join-name").fill("Ann")
-    await ann.screenshot(path=str(target / "join.png"))
-    await ann.locator("#join-agree").check()
-    await ann.locator("#join-button").click()
-    await expect(ann.locator("#screen-lobby")).to_be_visible()
-    await ann.screenshot(path=str(target / "lobby.png"))
-    await fac.locator("#lobby-list li", has_text="Ann").locator(".admit").click()
-    await wait_in_room(ann)
-    await frames_rising(fac, [await ann.evaluate("() => window.hearth.client.state.you.id")])
-    await fac.screenshot(path=str(target / "facilitator-room.png"))
-    await ann.screenshot(path=str(target / "member-room.png"))
-    for name in ("home", "join", "lobby", "facilitator-room", "member-room"):
-        assert (target / f"{name}.png").stat().st_size > 10_000, name

@@ -18,8 +18,9 @@ function privateTag(m, state) {
   return `Private, to ${state.participants.get(m.to)?.name ?? state.helpAlerts.get(m.to)?.name ?? "someone who left"}`;
 }
 
+/** A word for each reaction, as its name and tooltip: where no emoji font exists the emoji is a box. */
 const REACTION_WORDS = /** @type {Record<string, string>} */ ({
-  "💜": "Send care", "👏": "Applaud", "🙏": "Thank you", "🤗": "Send a hug", "👍": "I agree", "🌱": "Growth",
+  "💜": "Love", "👏": "Applause", "🙏": "Thanks", "🤗": "Hug", "👍": "Agree", "🌱": "Growth",
 });
 
 export class Chat {
@@ -33,12 +34,13 @@ export class Chat {
     this.input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
     });
-    this.private.addEventListener("change", () => {
-      this.input.placeholder = this.private.checked ? "Write privately to the facilitators" : "Write to the group";
-    });
+    this.private.addEventListener("change", () => this.showAudience());
     /** @type {{id: string, name: string} | null} a private reply's person ("answer_help") */
     this.replyingTo = null;
-    byId("chat-audience-clear").addEventListener("click", () => this.replyTo(null));
+    byId("chat-audience-clear").addEventListener("click", () => {
+      if (this.replyingTo) this.replyTo(null);
+      else { this.private.checked = false; this.showAudience(); }
+    });
     this.reactionsShown = "";
     this.earlier = /** @type {HTMLButtonElement} */ (byId("chat-earlier"));
     this.earlier.addEventListener("click", () => this.showEarlier());
@@ -65,19 +67,28 @@ export class Chat {
    * @param {{id: string, name: string} | null} person */
   replyTo(person) {
     this.replyingTo = person;
-    const line = byId("chat-audience");
-    line.hidden = person === null;
-    byId("chat-audience-text").textContent = person ? `To ${person.name} only` : "";
     this.private.disabled = person !== null;
+    this.showAudience();
     if (person) {
-      this.input.placeholder = `Write privately to ${person.name}`;
-      this.input.setAttribute("aria-describedby", "chat-audience-text");
       this.input.scrollIntoView({ block: "nearest" });
       this.input.focus();
-    } else {
-      this.input.placeholder = this.private.checked ? "Write privately to the facilitators" : "Write to the group";
-      this.input.removeAttribute("aria-describedby");
     }
+  }
+
+  /** Say where the next message goes, next to the box, while it is not the whole group: "To Ann
+   * only" or "To the facilitators only" (with "Write to the group instead"), and "Send
+   * privately" on the button. The choice stays after sending: a second private line must not
+   * reach the group by surprise (docs/client.md). */
+  showAudience() {
+    const person = this.replyingTo;
+    const text = person ? `To ${person.name} only` : this.private.checked ? "To the facilitators only" : "";
+    byId("chat-audience").hidden = !text;
+    byId("chat-audience-text").textContent = text;
+    byId("chat-send").textContent = text ? "Send privately" : "Send";
+    this.input.placeholder = person ? `Write privately to ${person.name}`
+      : this.private.checked ? "Write privately to the facilitators" : "Write to the group";
+    if (text) this.input.setAttribute("aria-describedby", "chat-audience-text");
+    else this.input.removeAttribute("aria-describedby");
   }
 
   async send() {
@@ -156,10 +167,12 @@ export class Chat {
     const key = reactions.join("");
     if (key === this.reactionsShown) return;
     this.reactionsShown = key;
+    // The word shows too: without an emoji font the emoji is only a box.
     byId("reactions").replaceChildren(...reactions.map((emoji) => el("button", {
-      className: "reaction", text: emoji,
-      attrs: { type: "button", "aria-label": `${REACTION_WORDS[emoji] ?? "React"} (${emoji})`, title: REACTION_WORDS[emoji] ?? "" },
+      className: "reaction",
+      attrs: { type: "button", "aria-label": REACTION_WORDS[emoji] ?? `React ${emoji}`, title: REACTION_WORDS[emoji] ?? "React" },
       on: { click: () => this.client.react(emoji).catch(() => toast("The reaction was not sent.", "warning")) },
-    })));
+    }, el("span", { className: "reaction-emoji", text: emoji, attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "reaction-word", text: REACTION_WORDS[emoji] ?? "" }))));
   }
 }

@@ -7,6 +7,10 @@
  * waits for the server's ack (a refusal, `not_allowed_to_speak`, leaves it off and says why).
  * When a facilitator mutes you or the floor moves on, the server sets your `audio` false and
  * the track is disabled in the same event handler.
+ *
+ * When you get the floor, or a facilitator allows you to speak again, a visible prompt under the
+ * buttons says so and the microphone button is marked, until you switch it on, or the floor
+ * moves on, or you are muted again (the announcer says it to a screen reader).
  */
 import { ErrorCode } from "../codes.js";
 import { toast } from "./announce.js";
@@ -40,6 +44,9 @@ export class Controls {
     this.micWanted = options.wantMic;
     this.camWanted = options.wantCamera;
     this.onLeave = options.onLeave;
+    /** @type {"floor" | "allowed" | null} why the microphone prompt shows */
+    this.prompt = null;
+    this.hadFloor = false;
     byId("toggle-mic").addEventListener("click", () => this.toggleMic());
     byId("toggle-camera").addEventListener("click", () => this.toggleCamera());
     byId("toggle-hand").addEventListener("click", () => this.act(() => this.client.hand(this.you?.hand === null)));
@@ -75,6 +82,7 @@ export class Controls {
   /** Your participant changed (any cause). @param {Participant | null} before @param {Participant} after */
   onSelfUpdated(before, after) {
     if (before?.audio && !after.audio) this.micWanted = false; // muted, floor moved on, or by you
+    if (before?.muted_by_facilitator && !after.muted_by_facilitator) this.prompt = "allowed";
     if (before?.video && !after.video && !after.away) this.camWanted = false;
     this.apply();
   }
@@ -93,8 +101,10 @@ export class Controls {
     const you = this.you;
     if (!you) return;
     const micButton = byId("toggle-mic");
-    setPressed(micButton, Boolean(this.micWanted && you.audio));
+    const micOn = Boolean(this.micWanted && you.audio);
+    setPressed(micButton, micOn);
     micButton.dataset.blocked = String(!you.can_speak);
+    this.renderPrompt(micOn);
     const reason = micReason(this.state);
     const reasonBox = byId("mic-reason");
     if (reasonBox.textContent !== reason) reasonBox.textContent = reason;
@@ -105,6 +115,27 @@ export class Controls {
     setPressed(byId("toggle-hand"), you.hand !== null);
     setPressed(byId("away-button"), you.away);
     byId("pass-button").hidden = this.state.floor.holder !== you.id;
+  }
+
+  /** "You have the floor. Switch your microphone on..." next to the button, while it applies.
+   * @param {boolean} micOn */
+  renderPrompt(micOn) {
+    const you = this.you;
+    if (!you) return;
+    const hasFloor = this.state.floor.holder === you.id;
+    if (hasFloor && !this.hadFloor) this.prompt = "floor";
+    if (!hasFloor && this.prompt === "floor") this.prompt = null;
+    this.hadFloor = hasFloor;
+    if (micOn || you.muted_by_facilitator) this.prompt = null;
+    // The floor and `can_speak` may arrive in two events: the prompt waits for `can_speak`.
+    const shown = this.prompt !== null && you.can_speak && this.hasMic;
+    const text = !shown ? "" : this.prompt === "floor"
+      ? "You have the floor. Switch your microphone on when you are ready."
+      : "A facilitator allowed you to speak again. Switch your microphone on when you are ready.";
+    const box = byId("mic-prompt");
+    if (box.textContent !== text) box.textContent = text;
+    box.hidden = !shown;
+    byId("toggle-mic").dataset.prompt = String(shown);
   }
 
   async toggleMic() {

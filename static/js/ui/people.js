@@ -11,6 +11,7 @@ import { can, roleCan } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
 import { icon } from "./icons.js";
+import { showRole } from "./roles.js";
 
 /** @typedef {import("../state.js").Participant} Participant */
 /** @typedef {import("../state.js").RoomState} RoomState */
@@ -88,6 +89,7 @@ export class People {
       el("div", { className: "person-line" },
         el("span", { className: "person-mic" }),
         el("span", { className: "person-name" }),
+        el("span", { className: "person-role" }),
         el("span", { className: "person-status" })));
     const actions = actionsFor(state, p);
     /** @param {[string, string, string, PersonCommand]} action */
@@ -116,7 +118,9 @@ export class People {
   update(li, p, state) {
     const self = p.id === state.you?.id;
     const name = /** @type {HTMLElement} */ (li.querySelector(".person-name"));
-    name.textContent = `${p.name}${self ? " (you)" : ""}${p.role === "facilitator" ? " · facilitator" : ""}`;
+    name.textContent = `${p.name}${self ? " (you)" : ""}`;
+    // The role the server knows, as a badge apart from the name (a name can say anything).
+    showRole(/** @type {HTMLElement} */ (li.querySelector(".person-role")), p.role);
     const micOn = p.audio && p.can_speak;
     const mic = /** @type {HTMLElement} */ (li.querySelector(".person-mic"));
     if (mic.dataset.on !== String(micOn)) {

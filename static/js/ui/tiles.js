@@ -6,6 +6,7 @@
  * speaker's tile has a ring and the word "Speaking" (in its label too, never announced). */
 import { el, initials, syncList } from "./dom.js";
 import { icon } from "./icons.js";
+import { showRole } from "./roles.js";
 
 /** @typedef {import("../state.js").Participant} Participant */
 /** @typedef {import("../state.js").RoomState} RoomState */
@@ -113,7 +114,7 @@ export class Tiles {
       if (pin.getAttribute("aria-label") !== label) pin.setAttribute("aria-label", label);
     }
     setText(tile, ".tile-name", name);
-    setText(tile, ".tile-role", p.role === "facilitator" ? "Facilitator" : "");
+    showRole(/** @type {HTMLElement} */ (tile.querySelector(".tile-role")), p.role);
     setText(tile, ".avatar-letters", initials(p.name));
     setText(tile, ".tile-overlay", !p.connected ? "Reconnecting…" : p.away ? "Stepped away" : "");
 

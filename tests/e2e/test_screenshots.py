@@ -1,0 +1,97 @@
+"""The README's screenshots, as people see them in real Chromium with a fake camera: home,
+join, lobby, a facilitator's room with someone waiting, the facilitator's and a member's room,
+a help alert, and on a phone (390x844) the join screen and a facilitator's room. Saved to
+docs/screenshots when HEARTH_UPDATE_SCREENSHOTS=1, else to a temp dir (the test still checks
+that every screen renders)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playwright.async_api import expect
+
+from tests.e2e.conftest import People, frames_rising, join_through_screens, room_url, wait_in_room
+from tests.server.conftest import StartServer
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+AGREEMENT = (
+    "What is said here stays here.\n"
+    "We listen without fixing, judging or giving advice unless asked.\n"
+    "Speak from your own experience; passing is always fine.\n"
+    "Take care of yourself: step away whenever you need to."
+)
+NAMES = (
+    "home",
+    "join",
+    "lobby",
+    "facilitator-waiting",
+    "facilitator-room",
+    "member-room",
+    "help-alert",
+    "phone-join",
+    "phone-facilitator",
+)
+
+
+async def test_screens_render_and_screenshots(
+    start_server: StartServer, people: People, tmp_path: Path
+) -> None:
+    target = SCREENSHOTS if os.environ.get("HEARTH_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+    server = await start_server()
+    home = await people.open(server.base_url + "/")
+    await expect(home.locator("#create-room")).to_be_visible()
+    await home.screenshot(path=str(target / "home.png"))
+
+    room = await server.create_room(
+        title="Tuesday pain support group",
+        topic="Pacing through flare-ups",
+        lobby=True,
+        agreement=AGREEMENT,
+        crisis_text="In danger now? Call your local emergency number.",
+    )
+    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
+    await join_through_screens(fac, "Fran")
+    await wait_in_room(fac)
+    ann = await people.open(room_url(server.base_url, room.id, room.member))
+    await expect(ann.locator("#screen-join")).to_be_visible()
+    await ann.locator("#join-name").fill("Ann")
+    await ann.screenshot(path=str(target / "join.png"))
+    await ann.locator("#join-agree").check()
+    await ann.locator("#join-button").click()
+    await expect(ann.locator("#screen-lobby")).to_be_visible()
+    await ann.screenshot(path=str(target / "lobby.png"))
+    waiting = fac.locator("#lobby-list li", has_text="Ann")
+    await expect(waiting).to_be_visible()
+    await fac.screenshot(path=str(target / "facilitator-waiting.png"))
+    await waiting.locator(".admit").click()
+    await wait_in_room(ann)
+    await frames_rising(fac, [await ann.evaluate("() => window.hearth.client.state.you.id")])
+    await fac.locator("#chat-input").fill("Welcome, Ann. Take your time.")
+    await fac.locator("#chat-send").click()
+    await expect(ann.locator("#chat-log .chat-text", has_text="Take your time")).to_be_visible()
+    await fac.screenshot(path=str(target / "facilitator-room.png"))
+    await ann.screenshot(path=str(target / "member-room.png"))
+
+    await ann.locator("#help-button").click()
+    await ann.locator("#help-message").fill("I'm not doing well today, can someone talk to me?")
+    await ann.locator("#help-send").click()
+    await expect(fac.locator("#help-alerts .help-alert", has_text="Ann")).to_be_visible()
+    await fac.screenshot(path=str(target / "help-alert.png"))
+
+    # On a phone: a member's join screen, and a co-facilitator's room with someone waiting.
+    bob = await people.open(room_url(server.base_url, room.id, room.member), **PHONE)
+    await expect(bob.locator("#screen-join")).to_be_visible()
+    await bob.locator("#join-name").fill("Bob")
+    await bob.screenshot(path=str(target / "phone-join.png"))
+    cleo = await people.open(room_url(server.base_url, room.id, room.facilitator), **PHONE)
+    await join_through_screens(cleo, "Cleo")
+    await wait_in_room(cleo)
+    await bob.locator("#join-agree").check()
+    await bob.locator("#join-button").click()
+    await expect(cleo.locator("#lobby-list li", has_text="Bob")).to_be_visible()
+    await cleo.screenshot(path=str(target / "phone-facilitator.png"))
+    for name in NAMES:
+        assert (target / f"{name}.png").stat().st_size > 10_000, name

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import Any
 
 from bench.processes import cpu_seconds
@@ -84,7 +85,14 @@ def limit_of(step: dict[str, Any]) -> str:
         return "the bots' own encoding and decoding (each bot process near a full core)"
     if step["janus_cores"] > 0.9:
         return "Janus (near a full core)"
-    return "neither process at a full core: the shared machine"
+    cores = os.cpu_count() or 1
+    used = step["bots_cores"] + step["janus_cores"]
+    if used > 0.75 * cores:
+        return (
+            f"this machine's {cores} cores: the bots' decoding {step['bots_cores']:.2f}"
+            f" + Janus {step['janus_cores']:.2f} cores (the bots are the load, not Janus)"
+        )
+    return "no process near a full core: something else on the machine"
 
 
 async def janus_capacity(rig: Rig, sizes: tuple[int, ...], window: float) -> dict[str, Any]:

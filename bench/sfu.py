@@ -14,9 +14,10 @@ Hearth server in this process configured with it; everything on 127.0.0.1. Bound
    stream (holder's upload / (N-1)) scales it to any N.
 2. **Join to first remote frame**, in both rooms: an aiortc person joins the running room and
    the time from sending ``join`` to its first decoded frame (from anyone, and from everyone).
-3. **Mute to last packet** (SFU): the facilitator's page mutes a speaking aiortc person; another
-   aiortc person notes when audio from them last arrived (decoded 20 ms frames, polled every
-   5 ms): the time from the click to that.
+3. **Mute to last packet** (SFU): the facilitator's page sends the Mute button's command for a
+   speaking aiortc person; the member's page notes when audio packets from them last arrived
+   (inbound-rtp ``packetsReceived``, read every 10 ms in the page): the time from the command
+   to that.
 4. **Janus CPU per forwarded stream and the largest room** (``bench.sfu_janus``): rooms of bots
    only, growing, until the lowest frame rate any bot receives falls under 90% of 10 fps.
 
@@ -87,6 +88,9 @@ WATCH_AUDIO = """(pid) => {
 }"""
 
 
+MUTE = """(pid) => { const now = Date.now(); window.hearth.client.mute(pid); return now; }"""
+
+
 async def mute_to_last_packet(fac: Page, receiver: Page, speaker: str, quiet: float) -> float | None:
     """Seconds from the facilitator's mute click to the last audio packet from ``speaker`` that
     reaches ``receiver`` (a page: its inbound-rtp ``packetsReceived``, read every 10 ms in the
@@ -94,8 +98,9 @@ async def mute_to_last_packet(fac: Page, receiver: Page, speaker: str, quiet: fl
     never stopped for ``quiet`` seconds within 20 s."""
     await receiver.evaluate(WATCH_AUDIO, speaker)
     await asyncio.sleep(1.0)
-    clicked = float(await fac.evaluate("() => Date.now()"))
-    await fac.locator(f'#people-list li[data-participant-id="{speaker}"] .mute').click()
+    # The command the Mute button sends, sent from the page itself: a Playwright click first
+    # waits for the button to be visible and still, which is not the server's time.
+    clicked = float(await fac.evaluate(MUTE, speaker))
     for _ in range(200):  # bounded: 20 s
         await asyncio.sleep(0.1)
         now, last = await receiver.evaluate("() => [Date.now(), window.__hearthBenchWatch.last]")

@@ -276,23 +276,11 @@ class PeerLink:
 
     def selected_pair(self) -> tuple[str, str] | None:
         """(local, remote) candidate types of the pair ICE selected, or None before that."""
-        for transceiver in self.pc.getTransceivers():
-            ice = getattr(transceiver.receiver.transport, "transport", None)
-            connection = getattr(ice, "_connection", None)
-            pair = getattr(connection, "_nominated", {}).get(1)
-            if pair is not None:
-                return str(pair.local_candidate.type), str(pair.remote_candidate.type)
-        return None
+        return selected_pair(self.pc)
 
     async def rtt(self) -> float | None:
         """Round-trip time in seconds from RTCP receiver reports on what we send, or None."""
-        report = await self.pc.getStats()
-        times = [
-            s.roundTripTime
-            for s in report.values()
-            if s.type == "remote-inbound-rtp" and getattr(s, "roundTripTime", None)
-        ]
-        return sum(times) / len(times) if times else None
+        return await rtcp_round_trip(self.pc)
 
     async def close(self) -> None:
         if self.closed:
@@ -306,3 +294,26 @@ class PeerLink:
         self._discard_pc()
         if self.closing:
             await asyncio.gather(*self.closing, return_exceptions=True)
+
+
+def selected_pair(pc: RTCPeerConnection) -> tuple[str, str] | None:
+    """(local, remote) candidate types of the pair ICE selected on ``pc``, or None before that
+    (aiortc keeps it on its ICE connection: one bundled transport for every transceiver)."""
+    for transceiver in pc.getTransceivers():
+        ice = getattr(transceiver.receiver.transport, "transport", None)
+        connection = getattr(ice, "_connection", None)
+        pair = getattr(connection, "_nominated", {}).get(1)
+        if pair is not None:
+            return str(pair.local_candidate.type), str(pair.remote_candidate.type)
+    return None
+
+
+async def rtcp_round_trip(pc: RTCPeerConnection) -> float | None:
+    """Round-trip time in seconds from RTCP receiver reports on what ``pc`` sends, or None."""
+    report = await pc.getStats()
+    times = [
+        s.roundTripTime
+        for s in report.values()
+        if s.type == "remote-inbound-rtp" and getattr(s, "roundTripTime", None)
+    ]
+    return sum(times) / len(times) if times else None

@@ -28,7 +28,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 
 from server.peers.media import LocalMedia
 from server.peers.mesh import rtc_configuration
-from server.peers.negotiation import description_of, parse_candidate
+from server.peers.negotiation import description_of, parse_candidate, rtcp_round_trip, selected_pair
 from server.peers.receive import Receiver
 
 log = logging.getLogger("hearth.peers")
@@ -168,22 +168,8 @@ class SfuMedia:
 
     def selected_pair(self) -> tuple[str, str] | None:
         """(local, remote) candidate types of the publishing connection's selected pair."""
-        for transceiver in self.pub.getTransceivers() if self.pub is not None else ():
-            ice = getattr(transceiver.sender.transport, "transport", None)
-            connection = getattr(ice, "_connection", None)
-            pair = getattr(connection, "_nominated", {}).get(1)
-            if pair is not None:
-                return str(pair.local_candidate.type), str(pair.remote_candidate.type)
-        return None
+        return selected_pair(self.pub) if self.pub is not None else None
 
     async def rtt(self) -> float | None:
         """Round-trip time (s) to the media server from RTCP reports on what we publish."""
-        if self.pub is None:
-            return None
-        report = await self.pub.getStats()
-        times = [
-            s.roundTripTime
-            for s in report.values()
-            if s.type == "remote-inbound-rtp" and getattr(s, "roundTripTime", None)
-        ]
-        return sum(times) / len(times) if times else None
+        return await rtcp_round_trip(self.pub) if self.pub is not None else None

@@ -82,15 +82,23 @@ def loopback_shim() -> Path:
     return library
 
 
-_given: list[tuple[int, int]] = []  # ranges handed out: Janus binds them only as calls start
+_held: set[tuple[int, int]] = set()  # ranges of running instances: Janus binds them only as calls start
+
+
+def hold(rtp_ports: tuple[int, int]) -> None:
+    """Count ``rtp_ports`` as held again (an instance restarted with its old configuration)."""
+    _held.add(rtp_ports)
 
 
 def free_udp_range(count: int) -> tuple[int, int]:
     """``count`` consecutive UDP ports on 127.0.0.1 free right now (below the ephemeral range),
-    overlapping no range given before in this test run."""
-    for _ in range(50):
-        low = int.from_bytes(os.urandom(2), "big") % (32000 - 20000 - count) + 20000
-        if any(low <= high and given_low <= low + count - 1 for given_low, high in _given):
+    overlapping no range a Janus of this test run still holds (an instance gives its range back
+    when it stops: a whole suite starts more instances than 20000-32000 has ranges for). The
+    slots are tried from a random one on, so two test runs side by side rarely meet."""
+    slots = list(range(20000, 32000 - count, count))
+    start = int.from_bytes(os.urandom(2), "big") % len(slots)
+    for low in slots[start:] + slots[:start]:
+        if any(low <= high and held_low <= low + count - 1 for held_low, high in _held):
             continue
         sockets: list[socket.socket] = []
         try:
@@ -98,7 +106,7 @@ def free_udp_range(count: int) -> tuple[int, int]:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sockets.append(sock)
                 sock.bind(("127.0.0.1", port))
-            _given.append((low, low + count - 1))
+            _held.add((low, low + count - 1))
             return low, low + count - 1
         except OSError:
             continue
@@ -114,6 +122,7 @@ class JanusProcess:
     secret: str
     process: subprocess.Popen[bytes]
     config_dir: Path
+    rtp_ports: tuple[int, int] = (0, 0)
 
     @property
     def log(self) -> Path:
@@ -124,11 +133,13 @@ class JanusProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=STARTUP_SECONDS)
+        _held.discard(self.rtp_ports)
 
     def stop(self) -> None:
         """SIGTERM, then kill."""
         if self.process.poll() is None:
             stop_process(self.process, 5)
+        _held.discard(self.rtp_ports)
 
 
 def start_janus(folder: Path, *, secret: str = "test-secret", session_timeout: int = 60) -> JanusProcess:
@@ -141,7 +152,7 @@ def start_janus(folder: Path, *, secret: str = "test-secret", session_timeout: i
         secret=secret,
         ws_host="127.0.0.1",
         ws_port=port,
-        rtp_ports=free_udp_range(RTP_PORTS),
+        rtp_ports=(rtp_ports := free_udp_range(RTP_PORTS)),
         interface="127.0.0.1",
         ice_enforce_list="lo",
         session_timeout=session_timeout,
@@ -157,7 +168,7 @@ def start_janus(folder: Path, *, secret: str = "test-secret", session_timeout: i
             stdin=subprocess.DEVNULL,
             env=env,
         )
-    janus = JanusProcess(f"ws://127.0.0.1:{port}", secret, process, folder)
+    janus = JanusProcess(f"ws://127.0.0.1:{port}", secret, process, folder, rtp_ports)
     deadline = time.monotonic() + STARTUP_SECONDS
     while not _listening(port):
         if process.poll() is not None or time.monotonic() > deadline:

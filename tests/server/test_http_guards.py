@@ -253,6 +253,7 @@ async def test_a_500_carries_the_security_headers(server: Running, monkeypatch: 
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(server.node.service, "config", broken)
+    monkeypatch.setattr(server.node.service, "current_config", broken)  # what the room page reads
     async with httpx.AsyncClient(base_url=server.base_url, trust_env=False, timeout=TIMEOUT) as http:
         response = await http.get("/r/some-room")
     assert response.status_code == 500

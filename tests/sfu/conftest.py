@@ -21,7 +21,7 @@ import pytest
 from rooms.model import SfuPlacement
 from server.peers import HearthPeer, LocalMedia
 from server.sfu.janus import Janus
-from tests.janus import JanusProcess, loopback_shim
+from tests.janus import JanusProcess, hold, loopback_shim
 from tests.peers.conftest import SMALL, MakePeer, invite, media_file, peers  # noqa: F401  (fixtures)
 from tests.polling import eventually
 from tests.server.conftest import Room, Running, start_server  # noqa: F401  (fixture)
@@ -141,7 +141,8 @@ def restart_janus(old: JanusProcess) -> JanusProcess:
             stdin=subprocess.DEVNULL,
             env=env,
         )
-    back = JanusProcess(old.url, old.secret, process, old.config_dir)
+    hold(old.rtp_ports)  # the old configuration's ports, given back when ``old`` was killed
+    back = JanusProcess(old.url, old.secret, process, old.config_dir, old.rtp_ports)
     port = int(old.url.rsplit(":", 1)[1])
     deadline = time.monotonic() + 10
     while True:

@@ -113,7 +113,7 @@ async def test_group_chat_reaches_all_and_private_only_facilitators(
     await expect(bob.locator("#chat-log .chat-text", has_text="a hard week")).to_have_count(0)
     # The role the server knows is shown apart from the name: on Fran's message, not on Ann's.
     from_fran = bob.locator("#chat-log .chat-message", has_text="Welcome, both")
-    await expect(from_fran.locator(".chat-role")).to_have_text("facilitator")
+    await expect(from_fran.locator(".chat-role")).to_have_text("Role: Facilitator")
     from_ann = bob.locator("#chat-log .chat-message", has_text="glad to be here")
     await expect(from_ann.locator(".chat-role")).to_have_count(0)
 

@@ -7,6 +7,7 @@ import { can } from "../state.js";
 import { toast } from "./announce.js";
 import { byId, el, syncList } from "./dom.js";
 import { noteLength } from "./length-notes.js";
+import { roleBadge } from "./roles.js";
 
 /** @typedef {import("../state.js").ChatMessage} ChatMessage */
 
@@ -131,7 +132,7 @@ export class Chat {
       el("p", { className: "chat-meta" },
         el("span", { className: "chat-name", text: mine ? "You" : m.name }),
         // The role the server knows, apart from the name anyone can choose.
-        ...(m.role === "facilitator" ? [el("span", { className: "chat-role", text: "facilitator" })] : []),
+        ...[roleBadge(m.role ?? "member", "chat-role")].filter((badge) => badge !== null),
         el("span", { className: "chat-time", text: time }),
         ...(m.private ? [el("span", { className: "chat-private-tag", text: privateTag(m, state) })] : [])),
       el("p", { className: "chat-text" }));

@@ -144,9 +144,6 @@ class JanusProcess:
 
 def start_janus(folder: Path, *, secret: str = "test-secret", session_timeout: int = 60) -> JanusProcess:
     """A started Janus with a generated config in ``folder``; see the module docstring."""
-    executable = shutil.which("janus")
-    if executable is None:
-        pytest.fail("janus is missing: apt-get install -y --no-install-recommends janus")
     port = free_port()
     config = JanusConfig(
         secret=secret,
@@ -158,9 +155,19 @@ def start_janus(folder: Path, *, secret: str = "test-secret", session_timeout: i
         session_timeout=session_timeout,
     )
     write_config(folder, config)
+    return launch(folder, port, secret, rtp_ports)
+
+
+def launch(folder: Path, port: int, secret: str, rtp_ports: tuple[int, int]) -> JanusProcess:
+    """Run Janus on the configuration already in ``folder`` (its WebSocket API on ``port``) with
+    the loopback shim, and wait until the API answers: a first start, or a restart of a killed
+    instance on its old configuration (the log and output are appended to)."""
+    executable = shutil.which("janus")
+    if executable is None:
+        pytest.fail("janus is missing: apt-get install -y --no-install-recommends janus")
     env = {**os.environ, "LD_PRELOAD": str(loopback_shim())}
     log = folder / "janus.log"
-    with (folder / "janus.stdout").open("wb") as out:
+    with (folder / "janus.stdout").open("ab") as out:
         process = subprocess.Popen(
             [executable, "-F", str(folder), "-L", str(log), "-N", "-o"],
             stdout=out,

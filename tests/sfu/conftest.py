@@ -7,11 +7,6 @@ room in SFU mode on it. Participants are made with the ``peers`` fixture of test
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,7 +16,7 @@ import pytest
 from rooms.model import SfuPlacement
 from server.peers import HearthPeer, LocalMedia
 from server.sfu.janus import Janus
-from tests.janus import JanusProcess, hold, loopback_shim
+from tests.janus import JanusProcess, hold, launch
 from tests.peers.conftest import SMALL, MakePeer, invite, media_file, peers  # noqa: F401  (fixtures)
 from tests.polling import eventually
 from tests.server.conftest import Room, Running, start_server  # noqa: F401  (fixture)
@@ -130,30 +125,8 @@ async def audio_stopped(receivers: list[HearthPeer], sender: HearthPeer, slack: 
 def restart_janus(old: JanusProcess) -> JanusProcess:
     """Start Janus again with ``old``'s configuration (same address) after it was killed: an
     instance that came back, with every room and session forgotten. The caller stops it."""
-    executable = shutil.which("janus")
-    assert executable is not None
-    env = {**os.environ, "LD_PRELOAD": str(loopback_shim())}
-    with (old.config_dir / "janus.stdout").open("ab") as out:
-        process = subprocess.Popen(
-            [executable, "-F", str(old.config_dir), "-L", str(old.log), "-N", "-o"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
     hold(old.rtp_ports)  # the old configuration's ports, given back when ``old`` was killed
-    back = JanusProcess(old.url, old.secret, process, old.config_dir, old.rtp_ports)
-    port = int(old.url.rsplit(":", 1)[1])
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return back
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                back.kill()
-                raise AssertionError("janus did not come back") from None
-            time.sleep(0.02)
+    return launch(old.config_dir, int(old.url.rsplit(":", 1)[1]), old.secret, old.rtp_ports)
 
 
 async def video_stopped(

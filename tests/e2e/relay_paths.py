@@ -33,9 +33,17 @@ PAIRS_JS = """async (pc) => {
 
 
 def relayed_on_loopback(pairs: list[dict[str, Any]]) -> bool:
-    """Whether there is a succeeded pair, and every pair joins relay candidates on 127.0.0.1."""
-    ends = [end for pair in pairs for end in (pair["local"], pair["remote"])]
-    relayed = all(end is not None and end == {"type": "relay", "address": "127.0.0.1"} for end in ends)
+    """Whether there is a succeeded pair, and every pair joins relay candidates on 127.0.0.1.
+
+    A remote end may be peer-reflexive on 127.0.0.1: the other side's relay candidate, learned
+    from its connectivity check before its trickled candidate arrived (seen once in a full run).
+    Every local end must be a relay candidate: this side sends only through the TURN server."""
+    relay = {"type": "relay", "address": "127.0.0.1"}
+    learned = {"type": "prflx", "address": "127.0.0.1"}
+    relayed = all(
+        pair["local"] == relay and pair["remote"] is not None and pair["remote"] in (relay, learned)
+        for pair in pairs
+    )
     return relayed and any(pair["state"] == "succeeded" for pair in pairs)
 
 

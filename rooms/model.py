@@ -11,10 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from itertools import islice
-from typing import overload
+from typing import Annotated, overload
 
 import msgspec
+from msgspec import Meta
 
+from rooms.limits import (
+    PHASE_MINUTES_MAX,
+    PHASE_MINUTES_MIN,
+    PHASE_NAME_MAX_CHARS,
+    PHASE_NOTES_MAX_CHARS,
+    PHASES_MAX,
+    SCHEDULE_DATES_MAX,
+    SESSION_MINUTES_MAX,
+    SESSION_MINUTES_MIN,
+)
 from rooms.permissions import Capability, can
 from rooms.permissions import Role as Role  # re-exported: a participant's role is part of the model
 
@@ -58,6 +69,49 @@ class LeaveReason(StrEnum):
     TIMEOUT = "timeout"
 
 
+class PhaseKind(StrEnum):
+    """What a run-sheet phase is for: the page offers the card that fits (the check-in card in
+    ``check_in`` and ``check_out``, last week's plans in ``review``, the plan form in ``goals``)."""
+
+    CHECK_IN = "check_in"
+    REVIEW = "review"
+    TOPIC = "topic"
+    PRACTICE = "practice"
+    SHARING = "sharing"
+    GOALS = "goals"
+    CHECK_OUT = "check_out"
+    OTHER = "other"
+
+
+class Phase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One step of a session's run-sheet. ``floor``: the floor mode it sets when it begins (a
+    check-in round is a talking circle, where passing is always allowed); ``None`` leaves the
+    floor as it is. ``notes``: the facilitator's script, seen only with ``SEE_SCRIPT``."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=PHASE_NAME_MAX_CHARS)]
+    minutes: Annotated[int, Meta(ge=PHASE_MINUTES_MIN, le=PHASE_MINUTES_MAX)]
+    kind: PhaseKind = PhaseKind.OTHER
+    floor: FloorMode | None = None
+    notes: Annotated[str, Meta(max_length=PHASE_NOTES_MAX_CHARS)] = ""
+
+
+class Schedule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """When a group meets, in its own time zone (an IANA name): weekly (``weekday`` 0 = Monday
+    and ``time`` "HH:MM"), or on the listed ``dates`` ("YYYY-MM-DDTHH:MM", local), or both."""
+
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "UTC"
+    weekday: Annotated[int, Meta(ge=0, le=6)] | None = None
+    time: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] | None = None
+    dates: Annotated[
+        tuple[Annotated[str, Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")], ...],
+        Meta(max_length=SCHEDULE_DATES_MAX),
+    ] = ()
+    minutes: Annotated[int, Meta(ge=SESSION_MINUTES_MIN, le=SESSION_MINUTES_MAX)] = 90
+
+
+RunSheet = Annotated[tuple[Phase, ...], Meta(max_length=PHASES_MAX)]
+
+
 DEFAULT_AGREEMENT = (
     "What is said here stays here. We listen without judging and speak from our own experience. "
     "Nobody has to share; passing is always fine. We do not record or share screenshots."
@@ -84,9 +138,15 @@ class RoomConfig(msgspec.Struct, frozen=True, kw_only=True):
     created_at: float = 0.0
     # Read when a session starts (``Join.media``): a change applies from the next session.
     media: MediaMode = MediaMode.AUTO
+    # The group's journey (docs/journey.md): the run-sheet of its sessions, when it meets, and
+    # whether facilitators see individual check-in cards (off: only the member and, from five
+    # answers, the group's aggregate; on for therapist-led groups, and said on the card).
+    run_sheet: RunSheet = ()
+    schedule: Schedule | None = None
+    facilitators_see_checkins: bool = False
 
     def public(self) -> dict[str, object]:
-        """The room as participants see it (no link versions)."""
+        """The room as participants see it (no link versions, no facilitator's notes)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -99,7 +159,13 @@ class RoomConfig(msgspec.Struct, frozen=True, kw_only=True):
                 "turn_seconds": self.turn_seconds,
                 "max_participants": self.max_participants,
                 "media": self.media,
+                "facilitators_see_checkins": self.facilitators_see_checkins,
             },
+            "run_sheet": [
+                {"name": p.name, "minutes": p.minutes, "kind": p.kind, "floor": p.floor}
+                for p in self.run_sheet
+            ],
+            "schedule": None if self.schedule is None else msgspec.to_builtins(self.schedule),
         }
 
 

@@ -70,8 +70,29 @@ class Capability(StrEnum):
     # refused at join (``bad_message``), so that only those who speak for the room look like it.
     ROLE_LIKE_NAME = "role_like_name"
 
+    # The group's journey (rooms.journey, docs/journey.md): what lasts between sessions.
+    # HTTP (journey API): keep one's own journey with a personal link: action plans and their
+    # reviews, check-in cards, posts on the coping-strategies board, "helped me too", one's
+    # toolkit, cheers; see and delete one's own data.
+    KEEP_JOURNEY = "keep_journey"
+    # Messages: set_phase, next_phase (the run-sheet). HTTP: close a check-in round (the group's
+    # summary). Sees: nothing more.
+    RUN_SESSION = "run_session"
+    # Sees: the run-sheet's notes (the facilitator's script) in welcome and snapshot.
+    SEE_SCRIPT = "see_script"
+    # HTTP: the group's roster: add a member (a personal link), new link, remove from the group,
+    # delete a member's data.
+    MANAGE_MEMBERS = "manage_members"
+    # HTTP: pin, hide, retag and delete any post on the board; sees hidden posts and who wrote
+    # an anonymous one (for safety).
+    MODERATE_BOARD = "moderate_board"
+    # Sees: every member's action plans and reviews, shared or not.
+    SEE_PLANS = "see_plans"
+    # Sees: individual check-in cards, only in a room whose ``facilitators_see_checkins`` is on.
+    SEE_CHECKINS = "see_checkins"
 
-_MEMBER = frozenset({Capability.TAKE_PART})
+
+_MEMBER = frozenset({Capability.TAKE_PART, Capability.KEEP_JOURNEY})
 
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.MEMBER: _MEMBER,

@@ -84,7 +84,14 @@ def create_app(settings: Settings) -> Starlette:
             lobby_wait_seconds=settings.lobby_wait_seconds,
         )
         hub = Hub(backends.bus, backends.presence)
-        node = Node(settings=settings, service=service, hub=hub, presence=backends.presence, node_id=node_id)
+        node = Node(
+            settings=settings,
+            service=service,
+            hub=hub,
+            presence=backends.presence,
+            node_id=node_id,
+            journey=backends.journey,
+        )
         app.state.node = node
         backends.bus.on_reconnect(hub.resync)
         upkeep = asyncio.create_task(run_upkeep(node, settings.upkeep_seconds))

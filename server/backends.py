@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.backends.base import Bus, LiveStore, Presence, RoomDirectory
+from rooms.backends.journey_base import JourneyStore
+from rooms.backends.memory_journey import MemoryJourney
 from server.config import Settings
 
 
@@ -25,15 +27,19 @@ class Backends:
     bus: Bus
     presence: Presence
     closing: Callable[[], Awaitable[None]] | None = None  # closes a client the parts share
+    # The group's journey (rooms.backends.journey_base): persistent, like the directory.
+    journey: JourneyStore = field(default_factory=MemoryJourney)
 
     async def open(self) -> None:
         await self.directory.open()
+        await self.journey.open()
         await self.bus.open()
         await self.store.open()
 
     async def close(self) -> None:
         await self.store.close()
         await self.bus.close()
+        await self.journey.close()
         await self.directory.close()
         if self.closing is not None:
             await self.closing()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rooms.backends.base import Presence
+from rooms.backends.journey_base import JourneyStore
+from rooms.backends.memory_journey import MemoryJourney
 from rooms.limits import Limits
 from rooms.service import RoomService
 from server.config import Settings
@@ -22,6 +24,8 @@ class Node:
     hub: Hub
     presence: Presence
     node_id: str
+    # The group's journey, what lasts between sessions (rooms.journey, server.journey_api).
+    journey: JourneyStore = field(default_factory=MemoryJourney)
     signal_budgets: SignalBudgets = field(init=False)  # per sender, across its reconnects
     views: Views = field(init=False)  # what each connection builds its welcome and snapshots with
     limits: Limits = field(init=False)  # settings.limits(), made once: every chat message reads it

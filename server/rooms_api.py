@@ -25,7 +25,7 @@ from rooms.limits import (
     TURN_SECONDS_MAX,
     TURN_SECONDS_MIN,
 )
-from rooms.model import DEFAULT_AGREEMENT, FloorMode, MediaMode, RoomConfig
+from rooms.model import DEFAULT_AGREEMENT, FloorMode, MediaMode, RoomConfig, RunSheet, Schedule
 from server.links import new_room_id
 
 Title = Annotated[str, Meta(min_length=1, max_length=TITLE_MAX_CHARS)]
@@ -50,6 +50,11 @@ class RoomFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     crisis_text: Text | msgspec.UnsetType = msgspec.UNSET
     # How the sessions' media travels (docs/protocol.md §1.9); a change applies from the next one.
     media: MediaMode | msgspec.UnsetType = msgspec.UNSET
+    # The group's journey (docs/journey.md): phases, when it meets (null: no schedule), and
+    # whether facilitators see individual check-in cards.
+    run_sheet: RunSheet | msgspec.UnsetType = msgspec.UNSET
+    schedule: Schedule | msgspec.UnsetType | None = msgspec.UNSET
+    facilitators_see_checkins: bool | msgspec.UnsetType = msgspec.UNSET
 
     def given(self) -> dict[str, Any]:
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not msgspec.UNSET}

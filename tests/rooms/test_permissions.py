@@ -42,6 +42,13 @@ INTENDED: dict[Capability, set[Role]] = {
     Cap.BYPASS_LOBBY: {Role.FACILITATOR},
     Cap.BYPASS_LIMITS: {Role.FACILITATOR},
     Cap.ROLE_LIKE_NAME: {Role.FACILITATOR},
+    Cap.KEEP_JOURNEY: {Role.FACILITATOR, Role.MEMBER},
+    Cap.RUN_SESSION: {Role.FACILITATOR},
+    Cap.SEE_SCRIPT: {Role.FACILITATOR},
+    Cap.MANAGE_MEMBERS: {Role.FACILITATOR},
+    Cap.MODERATE_BOARD: {Role.FACILITATOR},
+    Cap.SEE_PLANS: {Role.FACILITATOR},
+    Cap.SEE_CHECKINS: {Role.FACILITATOR},
 }
 
 
@@ -57,7 +64,7 @@ def test_each_capability_is_granted_to_exactly_the_intended_roles(capability: Ca
 
 
 def test_capabilities_of_is_the_sorted_names_of_a_role() -> None:
-    assert capabilities_of(Role.MEMBER) == ["take_part"]
+    assert capabilities_of(Role.MEMBER) == ["keep_journey", "take_part"]
     names = capabilities_of(Role.FACILITATOR)
     assert names == sorted(names) and set(names) == {str(cap) for cap in Capability}
 

@@ -17,12 +17,12 @@ OFFER = {"description": {"type": "offer", "sdp": "v=0\r\n"}}
 async def test_welcome_and_snapshot_carry_the_capabilities_of_the_role(server: Running) -> None:
     _room, fran, (ann,) = await server.live_room("Ann")
     assert fran.welcome is not None and ann.welcome is not None
-    assert ann.welcome["capabilities"] == ["take_part"]
+    assert ann.welcome["capabilities"] == ["keep_journey", "take_part"]
     assert fran.welcome["capabilities"] == capabilities_of(Role.FACILITATOR)
     assert {"mute_others", "see_lobby", "protected"} <= set(fran.welcome["capabilities"])
-    table = {"facilitator": capabilities_of(Role.FACILITATOR), "member": ["take_part"]}
+    table = {"facilitator": capabilities_of(Role.FACILITATOR), "member": ["keep_journey", "take_part"]}
     assert ann.welcome["role_capabilities"] == fran.welcome["role_capabilities"] == table
-    assert (await ann.snapshot())["capabilities"] == ["take_part"]
+    assert (await ann.snapshot())["capabilities"] == ["keep_journey", "take_part"]
     assert (await fran.snapshot())["capabilities"] == capabilities_of(Role.FACILITATOR)
 
 
@@ -31,7 +31,7 @@ async def test_welcome_follows_the_table(server: Running, monkeypatch: pytest.Mo
     monkeypatch.setitem(CAPABILITIES, Role.MEMBER, granted)
     _room, _fran, (ann,) = await server.live_room("Ann")
     assert ann.welcome is not None
-    assert ann.welcome["capabilities"] == ["see_lobby", "see_speaking", "take_part"]
+    assert ann.welcome["capabilities"] == ["keep_journey", "see_lobby", "see_speaking", "take_part"]
     assert ann.welcome["lobby"] == [] and ann.id in ann.welcome["speaking"]
 
 

@@ -49,7 +49,10 @@ async def test_create_room_answers_201_with_the_room_and_two_links(server: Runni
             "turn_seconds": 90,
             "max_participants": 8,
             "media": "sfu",
+            "facilitators_see_checkins": False,
         },
+        "run_sheet": [],
+        "schedule": None,
     }
     for key, role in (("facilitator_link", Role.FACILITATOR), ("member_link", Role.MEMBER)):
         link = answer[key]
@@ -68,8 +71,10 @@ async def test_create_room_defaults(server: Running) -> None:
         "turn_seconds": None,
         "max_participants": 12,
         "media": "auto",
+        "facilitators_see_checkins": False,
     }
     assert room["settings"] == defaults
+    assert room["run_sheet"] == [] and room["schedule"] is None
     assert room["agreement"]  # a default group agreement
 
 

@@ -40,6 +40,9 @@ export const ErrorCode = Object.freeze({
   BAD_HOST: "bad_host", // HTTP: a Host this server does not answer for
   FORBIDDEN_ORIGIN: "forbidden_origin", // HTTP: a write from an Origin that is not this server's
   UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type", // HTTP: a body not declared application/json
+  PERSONAL_LINK_REQUIRED: "personal_link_required", // journey: this needs a personal link (a shared link has none)
+  LIMIT_REACHED: "limit_reached", // journey: the group or the member holds as many of these as allowed
+  TOO_FEW_ANSWERS: "too_few_answers", // journey: fewer than five answered, so the group sees no summary
 });
 
 /** Close codes after which reconnecting cannot help. @type {Set<number>} */

@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import People, in_room, room_url
 from tests.polling import eventually
 from tests.server.conftest import StartServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 async def test_a_facilitator_sets_a_schedule_and_a_member_adds_it_to_their_calendar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
 from rooms.backends.journey_base import Record
@@ -16,6 +17,8 @@ from tests.polling import eventually
 
 DAY = 86400.0
 PLANS = "hearth:journey:r1:rec:plan"
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 
 async def test_nodes_sweep_journey_records_past_retention_from_the_store_not_the_live_store(

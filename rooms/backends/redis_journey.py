@@ -122,18 +122,22 @@ return gone
 """
 )
 
-# ARGV: before, batch. Deletes up to ``batch`` records older than ``before``: {looked at, deleted}
-# (an entry whose record is gone already is dropped, not counted).
+# ARGV: before, batch, kinds kept... Deletes up to ``batch`` records older than ``before``:
+# {looked at, deleted}. An entry whose record is gone already, or of a kind kept (written before
+# that kind was), is dropped from the set, and its record, if any, stays.
 _SWEEP = (
     _LIB
     + """
 local old = redis.call('ZRANGEBYSCORE', SWEEP, '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local keep = {}
+for i = 3, #ARGV do keep[ARGV[i]] = true end
 local gone = 0
 for _, member in ipairs(old) do
   local a = string.find(member, '\\0', 1, true)
   local b = string.find(member, '\\0', a + 1, true)
   local room, kind = string.sub(member, 1, a - 1), string.sub(member, a + 1, b - 1)
-  local one = del(room, kind, string.sub(member, b + 1))
+  local one = 0
+  if not keep[kind] then one = del(room, kind, string.sub(member, b + 1)) end
   if one == 0 then redis.call('ZREM', SWEEP, member) end
   gone = gone + one
 end
@@ -237,7 +241,8 @@ class RedisJourney:
         gone = 0
         for _ in range(_SWEEP_ROUNDS_MAX):
             try:
-                seen, deleted = await self._sweep(keys=[SWEEP_KEY], args=[repr(before), _SWEEP_BATCH])
+                args: _Args = [repr(before), _SWEEP_BATCH, *sorted(KEPT_BY_SWEEP)]
+                seen, deleted = await self._sweep(keys=[SWEEP_KEY], args=args)
             except UNREACHABLE as exc:
                 raise unavailable(exc) from exc
             gone += int(deleted)

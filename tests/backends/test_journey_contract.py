@@ -13,7 +13,7 @@ from rooms.backends.base import StoreUnavailable
 from rooms.backends.journey_base import JourneyStore, Record
 from rooms.backends.memory_journey import MemoryJourney
 from rooms.backends.redis_common import client_from_url
-from rooms.backends.redis_journey import RedisJourney
+from rooms.backends.redis_journey import SWEEP_KEY, RedisJourney
 from rooms.backends.sqlite_journey import SqliteJourney
 from tests.conftest import RedisServer
 
@@ -89,6 +89,10 @@ async def test_add_limit_per_owner(journey: JourneyStore) -> None:
     assert await journey.add("r1", rec("plan", "1", owner="s1", data=b"x"), limit=2, per_owner=True)
     assert await journey.count("r1", "plan", owner="s1") == 2
     assert await journey.count("r1", "plan") == 3
+    # A record of nobody's, per owner: the kind's own limit (the group's records together).
+    assert await journey.add("r1", rec("summary", "1.in", owner=None), limit=2, per_owner=True)
+    assert await journey.add("r1", rec("summary", "1.out", owner=None), limit=2, per_owner=True)
+    assert not await journey.add("r1", rec("summary", "2.in", owner=None), limit=2, per_owner=True)
 
 
 async def test_concurrent_adds_never_pass_the_limit(journey: JourneyStore) -> None:
@@ -220,3 +224,17 @@ async def test_redis_unreachable_raises_store_unavailable(redis_server: RedisSer
         with pytest.raises(StoreUnavailable):
             await call
     await journey.close()
+
+
+@pytest.mark.redis
+async def test_redis_sweep_spares_a_kept_kind_even_if_listed_for_the_sweep(redis_server: RedisServer) -> None:
+    """A sweep entry for a roster record (written by a version that did not keep that kind yet)
+    is dropped, and the record stays."""
+    client = client_from_url(redis_server.url)
+    journey = RedisJourney(client)
+    await journey.put("r1", rec("member", "s1", created=1.0))
+    await client.zadd(SWEEP_KEY, {b"r1\0member\0s1": 1.0})
+    assert await journey.sweep(50.0) == 0
+    assert await journey.get("r1", "member", "s1") is not None
+    assert await client.zcard(SWEEP_KEY) == 0
+    await client.aclose()

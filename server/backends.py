@@ -5,7 +5,8 @@ On Redis the parts go to two places (they may be one server): room definitions t
 which persists them (``HEARTH_STORE``, an append-only file); live state, chat, presence and
 pub/sub to the live store (``HEARTH_LIVE_STORE``, default the store), which must keep nothing
 on disk: what a group says, and who was there, is confidential. ``live_store_persistence`` checks
-that at start."""
+that at start. The group's journey (``JourneyStore``) persists like the directory: beside it in
+the SQLite file, or in the store's Redis."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ def build_backends(settings: Settings, node_id: str) -> Backends:
         from rooms.backends.memory_presence import MemoryPresence
         from rooms.backends.memory_store import MemoryLiveStore
         from rooms.backends.sqlite_directory import SqliteDirectory
+        from rooms.backends.sqlite_journey import SqliteJourney
 
         bus = MemoryBus()
         return Backends(
@@ -58,10 +60,13 @@ def build_backends(settings: Settings, node_id: str) -> Backends:
             MemoryLiveStore(bus),
             bus,
             MemoryPresence(node_id, alive_ttl=3 * settings.upkeep_seconds),
+            # The journey beside the room definitions, in the same file (its own connection).
+            journey=SqliteJourney(settings.sqlite_path()),
         )
     from rooms.backends.redis_bus import RedisBus
     from rooms.backends.redis_common import client_from_url
     from rooms.backends.redis_directory import RedisDirectory
+    from rooms.backends.redis_journey import RedisJourney
     from rooms.backends.redis_presence import RedisPresence
     from rooms.backends.redis_store import RedisLiveStore
 
@@ -87,6 +92,8 @@ def build_backends(settings: Settings, node_id: str) -> Backends:
         redis_bus,
         RedisPresence(live, node_id, alive_ttl=3 * settings.upkeep_seconds, ttl_seconds=ttl),
         closing=close_clients,
+        # Health data that must last: the persistent store's client, never the live store's.
+        journey=RedisJourney(client),
     )
 
 

@@ -432,6 +432,15 @@ class Settings:
         metadata=_meta(_positive_number, "node liveness, session TTL and orphan checks every this often (s)"),
     )
     log_level: str = field(default="info", metadata=_meta(_choice(LOG_LEVELS), "log level"))
+    # The group's journey is health data: kept this long, then deleted (docs/journey.md).
+    retention_days: int = field(
+        default=365,
+        metadata=_meta(_integer(1), "days the group's journey (plans, posts, check-ins) is kept; at least 1"),
+    )
+    retention_sweep_seconds: float = field(
+        default=3600.0,
+        metadata=_meta(_positive_number, "how often a node deletes journey data past retention (s)"),
+    )
 
     def __post_init__(self) -> None:
         if not self.store:

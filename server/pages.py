@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from rooms.backends.base import StoreUnavailable
-from rooms.model import DEFAULT_AGREEMENT
+from rooms.journey.schedule import describe, next_sessions
+from rooms.model import DEFAULT_AGREEMENT, RoomConfig
 from rooms.service import RoomNotFound
 from server.http_common import node_of
 from server.welcome import media_view
@@ -44,4 +46,15 @@ async def room_page(request: Request) -> Response:
         state = await node.service.state(config.id, with_chat=False)
     media = media_view(node.settings, config, state)
     context = {"room": config, "limits": node.limits, "media": media}  # the join form's maxlength
+    context["next_session"] = _next_session(config)
     return templates.TemplateResponse(request, "room.html", context)  # type: ignore[no-any-return]
+
+
+def _next_session(config: RoomConfig) -> str | None:
+    """ "Tue 8 Dec, 18:00 (Europe/London)": when the group meets next, in its own time zone (the
+    join screen and the lobby say it; docs/journey.md). ``None``: no schedule, or none ahead."""
+    schedule = config.schedule
+    starts = [] if schedule is None else next_sessions(schedule, time.time(), 1)
+    if schedule is None or not starts:
+        return None
+    return f"{describe(starts[0], schedule.timezone)} ({schedule.timezone})"

@@ -16,6 +16,7 @@ from msgspec import Meta
 from msgspec.structs import replace
 
 from rooms.backends.base import RoomDirectory
+from rooms.journey.schedule import schedule_problem
 from rooms.limits import (
     PARTICIPANTS_MAX,
     PARTICIPANTS_MIN,
@@ -95,6 +96,10 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         values["title"] = values["title"].strip()
         if not values["title"]:
             raise FieldsRefused(NO_TITLE)
+    if values.get("schedule") is not None:
+        problem = schedule_problem(values["schedule"])  # an unknown time zone, a date that is not
+        if problem is not None:
+            raise FieldsRefused(problem)
     return values
 
 

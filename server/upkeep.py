@@ -6,7 +6,8 @@ period), and looks at every live room: a turn or grace deadline that passed gets
 (the room timers of whichever node last changed the room normally do this; this is the
 backstop when that node died), and seats still marked connected whose socket no live node
 holds (their node was killed, or their socket closed here while the store was away) are
-disconnected, which starts their grace period.
+disconnected, which starts their grace period. It also starts the journey's retention sweeper
+(``server/retention.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rooms.backends.base import StoreUnavailable
 from rooms.commands import Disconnect
 from rooms.errors import CommandError
 from server.node import Node
+from server.retention import run_retention
 
 log = logging.getLogger("hearth.upkeep")
 
@@ -69,12 +71,22 @@ async def run_upkeep(node: Node, interval: float) -> None:
     # participants are not taken for orphans.
     settle = node.presence.alive_ttl + interval
     trust_others_at = time.monotonic() + settle
-    while True:
-        try:
-            await upkeep_once(node, others=time.monotonic() >= trust_others_at)
-        except StoreUnavailable:
-            # the store is away: commands answer `unavailable` meanwhile; try again later
-            trust_others_at = time.monotonic() + settle
-        except Exception:
-            log.exception("upkeep failed")
-        await asyncio.sleep(interval)
+    # The journey's retention sweeper: its own task, so that a long sweep never delays a beat.
+    settings = node.settings
+    retention = asyncio.create_task(
+        run_retention(node.journey, settings.retention_days, settings.retention_sweep_seconds)
+    )
+    try:
+        while True:
+            try:
+                await upkeep_once(node, others=time.monotonic() >= trust_others_at)
+            except StoreUnavailable:
+                # the store is away: commands answer `unavailable` meanwhile; try again later
+                trust_others_at = time.monotonic() + settle
+            except Exception:
+                log.exception("upkeep failed")
+            await asyncio.sleep(interval)
+    finally:
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention

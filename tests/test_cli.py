@@ -333,3 +333,12 @@ def test_room_links_and_ids(tmp_path: Path) -> None:
     ids = {new_room_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(i) == 12 and not i.startswith("-") for i in ids)
+
+
+def test_serve_refuses_a_retention_that_keeps_nothing(tmp_path: Path) -> None:
+    for value in ("0", "-1"):
+        result = hearth(tmp_path / "data", "serve", "--port", "0", "--retention-days", value)
+        assert result.returncode == 2
+        assert "HEARTH_RETENTION_DAYS (--retention-days) must be at least 1" in result.stderr
+    result = hearth(tmp_path / "data", "serve", "--port", "0", HEARTH_RETENTION_DAYS="0")
+    assert result.returncode == 2 and "HEARTH_RETENTION_DAYS" in result.stderr

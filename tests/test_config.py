@@ -293,3 +293,16 @@ def test_the_live_store_defaults_to_the_store_and_needs_redis(tmp_path: Path) ->
     # One node keeps live state in memory: a live store beside SQLite is a mistake, said at once.
     with pytest.raises(ConfigError, match="HEARTH_STORE to redis"):
         settings(tmp_path, live_store="redis://live:6379/0").check()
+
+
+def test_retention_has_a_default_env_and_flag_and_refuses_nothing_kept(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    assert (s.retention_days, s.retention_sweep_seconds) == (365, 3600.0)
+    s = settings(tmp_path, {"HEARTH_RETENTION_DAYS": "30"}, retention_sweep_seconds="0.5")
+    assert (s.retention_days, s.retention_sweep_seconds) == (30, 0.5)
+    assert settings(tmp_path, {"HEARTH_RETENTION_DAYS": "30"}, retention_days="7").retention_days == 7
+    for value in ("0", "-5", "a year"):
+        with pytest.raises(ConfigError, match=r"HEARTH_RETENTION_DAYS \(--retention-days\)"):
+            settings(tmp_path, {"HEARTH_RETENTION_DAYS": value})
+    with pytest.raises(ConfigError, match="HEARTH_RETENTION_SWEEP_SECONDS"):
+        settings(tmp_path, retention_sweep_seconds="0")

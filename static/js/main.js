@@ -6,6 +6,7 @@
  */
 import { ErrorCode } from "./codes.js";
 import { HearthClient } from "./protocol.js";
+import { wireCalendarButton } from "./ui/calendar-button.js";
 import { byId } from "./ui/dom.js";
 import { JoinScreen } from "./ui/join.js";
 import { watchLengths } from "./ui/length-notes.js";
@@ -54,6 +55,7 @@ function setUp(linkToken) {
     },
   });
   showScreen("screen-join");
+  wireCalendarButton(roomId, linkToken);
   checkLink(linkToken).then((refusal) => {
     if (!refusal || client) return; // a working link, or already joining (the join reports)
     join.stop();

@@ -21,6 +21,7 @@ import { renderMediaPath } from "./media-path.js";
 import { MediaSetting } from "./media-setting.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
+import { ScheduleEditor } from "./schedule-editor.js";
 import { showScreen } from "./screens.js";
 import { Tiles } from "./tiles.js";
 
@@ -50,6 +51,7 @@ export class RoomView {
     this.people = new People(client, () => this.invite.offerRotation());
     this.console = new Console(client);
     this.mediaSetting = new MediaSetting(options.roomId, options.token, () => client.state);
+    this.schedule = new ScheduleEditor(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
     this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
     wireAskerNotice(client);
@@ -58,6 +60,7 @@ export class RoomView {
       client.options.token = token;
       this.invite.token = token;
       this.mediaSetting.token = token;
+      this.schedule.token = token;
       options.onNewToken(token);
     });
     this.inviteOpened = false;
@@ -191,6 +194,7 @@ export class RoomView {
     const media = state.media && { ...state.media, setting: state.room?.settings.media ?? state.media.setting };
     renderMediaPath(byId("room-media"), media, can(state, "manage_room"));
     this.mediaSetting.render();
+    this.schedule.render();
   }
 
   stop() {

@@ -21,6 +21,7 @@ import { renderMediaPath } from "./media-path.js";
 import { MediaSetting } from "./media-setting.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
+import { wireRunSheet } from "./runsheet-editor.js";
 import { showScreen } from "./screens.js";
 import { Tiles } from "./tiles.js";
 
@@ -52,6 +53,7 @@ export class RoomView {
     this.mediaSetting = new MediaSetting(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
     this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
+    this.runSheet = wireRunSheet(client, options.roomId);
     wireAskerNotice(client);
     this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {
       // The old link is revoked: reconnect and call the API with the new one from now on.

@@ -10,6 +10,7 @@ from playwright.async_api import Page, expect
 
 from rooms.runsheet import TEMPLATES
 from tests.e2e.conftest import WAIT_MS, People, in_room, join_through_screens, room_url, wait_in_room
+from tests.e2e.test_accessibility import violations
 from tests.server.conftest import Running, StartServer
 
 PHONE = {"width": 390, "height": 844}
@@ -76,6 +77,9 @@ async def test_a_facilitator_runs_a_session_through_the_cbt_template(
         if index == 0:
             order = await ann.evaluate("() => window.hearth.client.state.floor.order")
             assert order == [await ann.evaluate("() => window.hearth.client.state.you.id")]
+            # axe-core on both, the editor open and the phase bar showing.
+            assert await violations(fran) == []
+            assert await violations(ann) == []
     await expect(fran.locator("#phase-next")).to_have_text("Finish the run-sheet")
 
     # The last phase's minutes pass: a gentle word, and nothing else changes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from engine_helpers import FAC, Room, events, join, live_room, numbered, only
+from engine_helpers import FAC, Room, events, live_room, numbered, only
 from msgspec.structs import replace
 
 from rooms import commands as c
@@ -99,18 +99,16 @@ def test_a_phase_keeps_the_turn_timer() -> None:
     assert room.state.floor.mode is FloorMode.QUEUE and room.state.floor.turn_seconds == 90
 
 
-def test_a_circle_phase_after_another_takes_the_new_order_and_keeps_the_speaker() -> None:
+def test_a_circle_phase_after_another_takes_the_default_order_and_keeps_the_speaker() -> None:
     sheet = (SHEET[0], replace(SHEET[0], name="Check-out round", kind=PhaseKind.CHECK_OUT))
     room = session(3, sheet=sheet)
     room.do(c.NextPhase(actor=FAC))
+    room.do(c.SetFloor(actor=FAC, mode=FloorMode.CIRCLE, order=("m3", "m1", "m2")))  # by hand
     room.do(c.NextFloor(actor=FAC))
-    room.do(c.NextFloor(actor=FAC))
-    assert room.holder == "m2"
-    room.do(c.Leave(actor="m1"))
-    room.do(join("m4"))  # no lobby: straight in
+    assert room.holder == "m3"
     room.do(c.NextPhase(actor=FAC))
-    assert room.state.floor.order == ("m2", "m3", "m4")
-    assert room.state.floor.cursor == room.state.floor.order.index("m2")  # m2 finishes; m3 is next
+    assert room.state.floor.order == ("m1", "m2", "m3")  # the default order again
+    assert room.holder == "m3" and room.state.floor.cursor == 2  # m3 finishes; the round starts after
 
 
 def test_a_phase_without_a_floor_leaves_it() -> None:

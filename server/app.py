@@ -27,6 +27,7 @@ from server.echo import EchoChecks
 from server.guards import RequestGuard, SecurityHeaders, allowed_host_names, host_allowed, security_headers
 from server.hub import Hub
 from server.node import Node
+from server.runsheet_api import runsheet_templates
 from server.static_files import CompressPages, StaticFiles
 from server.upkeep import run_upkeep
 from server.ws import serve_socket
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/static/v/{version}/{path:path}", static.versioned),
         Route("/static/{path:path}", static.plain),
         Route("/api/rooms/{room_id}/schedule.ics", schedule_http.schedule_ics, methods=["GET"]),
+        Route("/api/runsheet/templates", runsheet_templates, methods=["GET"]),
     ]
     app = HearthApp(
         socket=serve_socket,

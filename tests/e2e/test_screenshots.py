@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import msgspec
 from playwright.async_api import expect
 
+from rooms.runsheet import TEMPLATES
 from tests.e2e.conftest import People, frames_rising, join_through_screens, room_url, wait_in_room
 from tests.server.conftest import StartServer
 
@@ -95,3 +97,40 @@ async def test_screens_render_and_screenshots(
     await cleo.screenshot(path=str(target / "phone-facilitator.png"))
     for name in NAMES:
         assert (target / f"{name}.png").stat().st_size > 10_000, name
+
+
+async def test_run_sheet_screenshot(start_server: StartServer, people: People, tmp_path: Path) -> None:
+    """The run-sheet during a session (README): the phase bar everyone sees under the floor
+    banner, and the facilitator's console with Next phase, their private notes and the editor."""
+    target = SCREENSHOTS if os.environ.get("HEARTH_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+    server = await start_server()
+    _label, phases = TEMPLATES["cbt_pain"]
+    room = await server.create_room(
+        title="Tuesday pain support group",
+        topic="Pacing through flare-ups",
+        lobby=False,
+        agreement=AGREEMENT,
+        run_sheet=msgspec.to_builtins(phases),
+    )
+    fac = await people.open(room_url(server.base_url, room.id, room.facilitator))
+    await join_through_screens(fac, "Fran")
+    await wait_in_room(fac)
+    ann = await people.open(room_url(server.base_url, room.id, room.member))
+    await join_through_screens(ann, "Ann")
+    await wait_in_room(ann)
+    await fac.locator("#phase-next").click()
+    await fac.locator("#phase-next").click()
+    await expect(ann.locator("#phase-name")).to_have_text(phases[1].name)
+    await expect(fac.locator("#phase-notes")).to_have_text(phases[1].notes)
+    await fac.locator("#runsheet-edit summary").click()
+    await expect(fac.locator("#runsheet-phases > li")).to_have_count(len(phases))
+    # The page down to the editor's second phase: the phase bar, the console's run-sheet (Next
+    # phase, the notes) and the start of the editor, without the rest of the long list.
+    bottom = await fac.evaluate(
+        "() => document.querySelectorAll('#runsheet-phases > li')[1].getBoundingClientRect().bottom"
+        " + window.scrollY + 16"
+    )
+    clip = {"x": 0, "y": 0, "width": 1280, "height": bottom}
+    await fac.screenshot(path=str(target / "run-sheet.png"), full_page=True, clip=clip)
+    assert (target / "run-sheet.png").stat().st_size > 10_000

@@ -22,6 +22,7 @@ import { MediaSetting } from "./media-setting.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
 import { ScheduleEditor } from "./schedule-editor.js";
+import { wireRunSheet } from "./runsheet-editor.js";
 import { showScreen } from "./screens.js";
 import { Tiles } from "./tiles.js";
 
@@ -54,6 +55,7 @@ export class RoomView {
     this.schedule = new ScheduleEditor(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
     this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
+    this.runSheet = wireRunSheet(client, options.roomId);
     wireAskerNotice(client);
     this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {
       // The old link is revoked: reconnect and call the API with the new one from now on.

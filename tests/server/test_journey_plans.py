@@ -81,8 +81,15 @@ async def test_bad_plans_are_refused_and_change_nothing(server: Running) -> None
         plan = await robin.ok("POST", "/plans", {**PLAN, "confidence": 7}, status=201)
         await robin.refused("PATCH", f"/plans/{plan['id']}", {"confidence": 11}, 400, "bad_message")
         await robin.refused("POST", f"/plans/{plan['id']}/review", {"status": "great"}, 400, "bad_message")
+        long_note = {"status": "done", "note": "x" * 501}
+        await robin.refused("POST", f"/plans/{plan['id']}/review", long_note, 400, "bad_message")
+        for field in ("how_much", "when", "how_often"):
+            await robin.refused("PATCH", f"/plans/{plan['id']}", {field: "x" * 101}, 400, "bad_message")
+        await robin.ok("POST", f"/plans/{plan['id']}/review", {"status": "done", "note": "x" * 500})
+        await robin.ok("PATCH", f"/plans/{plan['id']}", {"how_much": "x" * 100, "what": "y" * 200})
         [kept] = (await robin.ok("GET", "/plans"))["plans"]
-        assert kept["confidence"] == 7 and kept["review"] is None
+        assert kept["confidence"] == 7 and kept["review"]["note"] == "x" * 500
+        assert kept["how_much"] == "x" * 100 and kept["when"] == PLAN["when"]
     assert len(await server.node.journey.list(room.id, "plan")) == 1
 
 

@@ -86,8 +86,10 @@ async def test_only_those_who_manage_members_see_and_change_the_roster(server: R
         await fran.refused("POST", "/members", {"name": "Facilitator"}, 400, "bad_message")
         await fran.refused("POST", "/members", {"name": "  "}, 400, "bad_message")
         await fran.refused("POST", "/members", {"name": "robin"}, 400, "bad_message")  # taken
+        await fran.refused("POST", "/members", {"name": "x" * 41}, 400, "bad_message")
+        await fran.ok("POST", "/members", {"name": "y" * 40}, status=201)
         await fran.refused("POST", "/members", {"name": "Sam", "role": "facilitator"}, 400, "bad_message")
-        assert len((await fran.ok("GET", "/members"))["members"]) == 1
+        assert len((await fran.ok("GET", "/members"))["members"]) == 2
 
 
 async def test_the_roster_holds_at_most_200(server: Running) -> None:

@@ -26,7 +26,14 @@ async def test_a_personal_link_joins_as_the_same_person_every_time(server: Runni
     async with server.http() as http:
         me = await Api(http, room.id, token).ok("GET")
     assert me["you"]["member"] == {"id": sub, "name": "Robin"}
-    assert "keep_journey" in me["you"]["capabilities"]
+    assert "keep_journey" in me["you"]["capabilities"] and me["next_sessions"] == []
+    assert me["session"] == {"number": 1, "live": True} and me["room"]["id"] == room.id
+    async with server.http() as http:
+        shared = await Api(http, room.id, room.member).ok("GET")
+        facilitator = await Api(http, room.id, room.facilitator).ok("GET")
+    # A shared link keeps no journey; a facilitator's keeps the group's (posts, cheers).
+    assert shared["you"]["member"] is None and "keep_journey" not in shared["you"]["capabilities"]
+    assert "manage_members" in facilitator["you"]["capabilities"] and facilitator["you"]["member"] is None
 
 
 async def test_rotating_the_shared_member_link_leaves_personal_links_working(server: Running) -> None:

@@ -137,6 +137,14 @@ class Delivery(msgspec.Struct, frozen=True):
     close: int | None = None
 
 
+class JourneyChanged(Event, frozen=True, kw_only=True, tag="journey_changed"):
+    """Something of the group's journey others can see changed (``what``: "board", "plans",
+    "checkins"). No content: pages refetch it over HTTP, each seeing what it may."""
+
+    what: str
+    seq: int = 0
+
+
 class PhaseView(msgspec.Struct, frozen=True, kw_only=True):
     """The run-sheet phase under way, as everyone sees it: never its notes. ``ends_at`` is when
     its minutes are up; pages show the time left from it, and nobody is cut off then."""

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rooms.service import RoomService
-from server import check_api, health, logs, pages, rooms_http, schedule_http
+from server import check_api, health, journey_api, logs, pages, rooms_http, schedule_http
 from server.backends import build_backends
 from server.config import Settings
 from server.echo import EchoChecks
@@ -129,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/static/{path:path}", static.plain),
         Route("/api/rooms/{room_id}/schedule.ics", schedule_http.schedule_ics, methods=["GET"]),
         Route("/api/runsheet/templates", runsheet_templates, methods=["GET"]),
+        *journey_api.ROUTES,
     ]
     app = HearthApp(
         socket=serve_socket,

@@ -21,6 +21,7 @@ import { renderMediaPath } from "./media-path.js";
 import { MediaSetting } from "./media-setting.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
+import { Roster } from "./roster.js";
 import { ScheduleEditor } from "./schedule-editor.js";
 import { wireRunSheet } from "./runsheet-editor.js";
 import { showScreen } from "./screens.js";
@@ -54,6 +55,7 @@ export class RoomView {
     this.mediaSetting = new MediaSetting(options.roomId, options.token, () => client.state);
     this.schedule = new ScheduleEditor(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
+    this.roster = new Roster(client, options.roomId);
     this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
     this.runSheet = wireRunSheet(client, options.roomId);
     wireAskerNotice(client);

@@ -308,7 +308,8 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     running: list[Running] = []
 
     async def start(**overrides: Any) -> Running:
-        data_dir = tmp_path / f"node{len(running)}"
+        # ``data_dir=`` another server's: a restart of it, on the same files.
+        data_dir = overrides.pop("data_dir", tmp_path / f"node{len(running)}")
         settings = make_settings(data_dir, **overrides)
         app = create_app(settings)
         config = uvicorn_config(settings, app)

@@ -126,6 +126,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", health.metrics_page),
         Route("/static/v/{version}/{path:path}", static.versioned),
         Route("/static/{path:path}", static.plain),
+        Route("/r/{room_id}/journey", pages.journey_page),
     ]
     app = HearthApp(
         socket=serve_socket,

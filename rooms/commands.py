@@ -252,3 +252,12 @@ class UpdateRoom(Command, frozen=True, kw_only=True):
 
     actor: str = ""
     config: RoomConfig
+
+
+class JourneyNotice(Command, frozen=True, kw_only=True):
+    """The group's journey changed where others can see it (``what``: "board", "plans" or
+    "checkins"): every admitted participant hears ``journey_changed`` and refetches over HTTP.
+    Only while a session is live; the server runs it after the write (docs/journey.md)."""
+
+    actor: str = ""
+    what: str

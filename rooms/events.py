@@ -135,3 +135,11 @@ class Delivery(msgspec.Struct, frozen=True):
     event: Event
     to: tuple[str, ...] | None = None
     close: int | None = None
+
+
+class JourneyChanged(Event, frozen=True, kw_only=True, tag="journey_changed"):
+    """Something of the group's journey others can see changed (``what``: "board", "plans",
+    "checkins"). No content: pages refetch it over HTTP, each seeing what it may."""
+
+    what: str
+    seq: int = 0

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rooms.service import RoomService
-from server import check_api, health, logs, pages, rooms_http
+from server import check_api, health, journey_api, logs, pages, rooms_http
 from server.backends import build_backends
 from server.config import Settings
 from server.echo import EchoChecks
@@ -126,6 +126,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", health.metrics_page),
         Route("/static/v/{version}/{path:path}", static.versioned),
         Route("/static/{path:path}", static.plain),
+        *journey_api.ROUTES,
         Route("/r/{room_id}/journey", pages.journey_page),
     ]
     app = HearthApp(

@@ -15,6 +15,7 @@ from server import tokens
 from server.echo import BadOffer, CheckAccess, CheckRateLimited, ChecksBusy, EchoChecks, link_tag
 from server.echo import log as check_log
 from server.http_common import BodyTooLarge, api_error, bearer, limited_body, node_of
+from server.personal_links import LinkRefused, link_member
 
 BUSY_MESSAGE = "The connection check is busy. Please try again in a moment."
 ROOM_BUSY_MESSAGE = "Too many connection checks are running for this room. Please try again in a moment."
@@ -79,7 +80,9 @@ async def _check_room(request: Request, token: str) -> CheckAccess | JSONRespons
         config = await node.service.current_config(claims.room)
     except RoomNotFound:
         return refusal
-    if not claims.current_for(config):
+    try:  # a personal link is honoured by its roster entry (server.personal_links)
+        await link_member(node.journey, claims, config)
+    except LinkRefused:
         return refusal
     return CheckAccess(claims.room, link_tag(claims.jti or token))
 

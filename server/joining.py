@@ -20,6 +20,7 @@ from rooms.service import RoomNotFound
 from server import protocol, tokens
 from server.connection import Connection
 from server.node import Node
+from server.personal_links import LinkRefused, link_member
 
 log = logging.getLogger("hearth.ws")
 
@@ -67,10 +68,12 @@ async def join(conn: Connection, node: Node, msg: protocol.JoinMsg) -> None:
         raise JoinRefused(ErrorCode.UNAUTHORIZED, NO_ROOM, msg.id, Close.NOT_FOUND) from None
     except StoreUnavailable:
         raise _unavailable(msg.id) from None
-    if not claims.current_for(config):
-        raise JoinRefused(
-            ErrorCode.UNAUTHORIZED, "this invite link was replaced by a newer one", msg.id, Close.UNAUTHORIZED
-        )
+    try:  # a personal link is honoured by its roster entry, any other by the room's versions
+        await link_member(node.journey, claims, config)
+    except LinkRefused as refused:
+        raise JoinRefused(refused.code, refused.message, msg.id, _FATAL.get(refused.code)) from None
+    except StoreUnavailable:
+        raise _unavailable(msg.id) from None
     raw_name = msg.name if msg.name is not None else (claims.name or "")
     try:
         name = protocol.printable_name(raw_name, settings.max_name_chars)

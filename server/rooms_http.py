@@ -20,6 +20,7 @@ from rooms.service import RoomNotFound
 from server import rooms_api, tokens
 from server.http_common import BodyTooLarge, api_error, bearer, limited_body, node_of
 from server.links import room_link, room_links
+from server.personal_links import LinkRefused, link_member
 
 
 async def _fields(request: Request) -> rooms_api.RoomFields | JSONResponse:
@@ -141,6 +142,8 @@ async def check_link(request: Request) -> Response:
         config = await node.service.current_config(claims.room)
     except RoomNotFound:
         return api_error(404, ErrorCode.NOT_FOUND, "no such room")
-    if not claims.current_for(config):
-        return api_error(401, ErrorCode.UNAUTHORIZED, "this invite link was replaced by a newer one")
+    try:  # a personal link is honoured by its roster entry (server.personal_links)
+        await link_member(node.journey, claims, config)
+    except LinkRefused as refused:
+        return api_error(refused.status, refused.code, refused.message)
     return JSONResponse({"room": config.id, "role": str(claims.role)}, headers={"cache-control": "no-store"})

@@ -14,7 +14,7 @@ lobby, removal, the session), ``floor`` (the floor's rules and commands together
 
 from __future__ import annotations
 
-from rooms.handlers import chat, door, floor, help, sfu, voices
+from rooms.handlers import chat, door, floor, help, journey, sfu, voices
 from rooms.handlers.chat import REACTIONS
 from rooms.handlers.registry import HANDLERS, Context, HandlerSpec, rule
 
@@ -27,6 +27,7 @@ __all__ = [
     "door",
     "floor",
     "help",
+    "journey",
     "rule",
     "sfu",
     "voices",

@@ -1,0 +1,1 @@
+"""The group's journey: what lasts between sessions (docs/journey.md)."""

@@ -261,3 +261,19 @@ class JourneyNotice(Command, frozen=True, kw_only=True):
 
     actor: str = ""
     what: str
+
+
+# The run-sheet (rooms.handlers.phases) ----------------------------------------------------------
+
+
+class SetPhase(Command, frozen=True, kw_only=True):
+    """Begin phase ``index`` of the room's run-sheet (from 0), or end the run-sheet (``None``)."""
+
+    wire = "set_phase"
+    index: int | None  # out of the run-sheet's range: ``invalid_target`` (the engine checks)
+
+
+class NextPhase(Command, frozen=True, kw_only=True):
+    """One click: the first phase if none is under way, else the next; after the last, none."""
+
+    wire = "next_phase"

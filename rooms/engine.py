@@ -26,10 +26,12 @@ from rooms.events import (
     ParticipantLeft,
     ParticipantUpdated,
     RoomLocked,
+    ScriptChanged,
     Speaking,
 )
 from rooms.handlers import Context
 from rooms.handlers.floor import can_speak
+from rooms.handlers.phases import drop_vanished_phase, phase_event, script_view
 from rooms.model import FloorMode, LobbyState, RoomState, Seat, SessionState
 from rooms.permissions import Capability
 
@@ -79,10 +81,13 @@ def _settle(before: RoomState, state: RoomState, ctx: Context) -> None:
     this order: people, the floor, the lock, what facilitators watch, the lobby; welcomes first."""
     _enforce_speaking(state)
     _run_clocks(state, ctx.now)
+    drop_vanished_phase(state)
     out = ctx.deliveries
     joined = _people_events(before, state, ctx, out)
     if floor_event(before) != floor_event(state):
         out.append(Delivery(floor_event(state)))
+    if phase_event(before) != phase_event(state):
+        out.append(Delivery(phase_event(state)))
     if before.locked != state.locked:
         out.append(Delivery(RoomLocked(locked=state.locked)))
     _watched_events(before, state, out)
@@ -117,6 +122,9 @@ def _watched_events(before: RoomState, state: RoomState, out: list[Delivery]) ->
         waiting = waiting_view(state)
         if waiting != waiting_view(before):
             out.append(Delivery(LobbyChanged(waiting=waiting), to=lobby_viewers))
+    script_viewers = _admitted_who_can(state, Capability.SEE_SCRIPT)
+    if script_viewers and script_view(state) != script_view(before):
+        out.append(Delivery(ScriptChanged(script=script_view(state)), to=script_viewers))
     speaking_viewers = _admitted_who_can(state, Capability.SEE_SPEAKING)
     if speaking_viewers:
         speaking = speaking_view(state)

@@ -143,3 +143,30 @@ class JourneyChanged(Event, frozen=True, kw_only=True, tag="journey_changed"):
 
     what: str
     seq: int = 0
+
+
+class PhaseView(msgspec.Struct, frozen=True, kw_only=True):
+    """The run-sheet phase under way, as everyone sees it: never its notes. ``ends_at`` is when
+    its minutes are up; pages show the time left from it, and nobody is cut off then."""
+
+    index: int
+    name: str
+    minutes: int
+    kind: str
+    floor: str | None
+    started_at: float
+    ends_at: float
+
+
+class PhaseChanged(Event, frozen=True, kw_only=True, tag="phase"):
+    """A phase began or the run-sheet ended (``phase`` null), or the phase under way was edited."""
+
+    phase: PhaseView | None
+    seq: int = 0
+
+
+class ScriptChanged(Event, frozen=True, kw_only=True, tag="script"):
+    """The facilitators' notes of every phase (by index) changed during a session: to those who
+    may see the script only, never numbered (members never receive it)."""
+
+    script: list[str]

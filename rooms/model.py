@@ -492,6 +492,11 @@ class RoomState(msgspec.Struct, kw_only=True):
     sfu: SfuPlacement | None = None
     # Open help alerts by asker id, oldest first (``rooms.handlers.help``).
     alerts: dict[str, HelpAlert] = msgspec.field(default_factory=dict)
+    # The run-sheet phase under way (an index into ``room.run_sheet``) and when it began
+    # (``rooms.handlers.phases``); None: no phase (not started, finished, or its phase was
+    # edited away).
+    phase: int | None = None
+    phase_started_at: float | None = None
 
     def clone(self) -> RoomState:
         """A copy whose containers can be changed without touching this one (records are immutable,
@@ -514,6 +519,8 @@ class RoomState(msgspec.Struct, kw_only=True):
             media=self.media,
             sfu=self.sfu,
             alerts=dict(self.alerts),
+            phase=self.phase,
+            phase_started_at=self.phase_started_at,
         )
 
     # Read-only helpers shared by the engine and the server.

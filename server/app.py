@@ -27,6 +27,7 @@ from server.echo import EchoChecks
 from server.guards import RequestGuard, SecurityHeaders, allowed_host_names, host_allowed, security_headers
 from server.hub import Hub
 from server.node import Node
+from server.runsheet_api import runsheet_templates
 from server.static_files import CompressPages, StaticFiles
 from server.upkeep import run_upkeep
 from server.ws import serve_socket
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/static/{path:path}", static.plain),
         *journey_api.ROUTES,
         Route("/r/{room_id}/journey", pages.journey_page),
+        Route("/api/runsheet/templates", runsheet_templates, methods=["GET"]),
     ]
     app = HearthApp(
         socket=serve_socket,

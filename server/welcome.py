@@ -14,6 +14,7 @@ from rooms.backends.base import StoreUnavailable
 from rooms.engine import floor_view, speaking_view, waiting_view
 from rooms.handlers import REACTIONS
 from rooms.handlers.help import alerts_view
+from rooms.handlers.phases import phase_view, script_view
 from rooms.model import Role, RoomConfig, RoomState, Seat, SessionState
 from rooms.permissions import Capability, can, capabilities_of
 from rooms.service import RoomService
@@ -56,6 +57,10 @@ def room_view(settings: Settings, state: RoomState, seat: Seat, kind: str) -> di
         view["speaking"] = speaking_view(state)
     if can(role, Capability.ANSWER_HELP):
         view["help_alerts"] = alerts_view(state)
+    # The run-sheet phase under way, for everyone; the facilitators' notes only with the script.
+    view["phase"] = phase_view(state)
+    if can(role, Capability.SEE_SCRIPT):
+        view["script"] = script_view(state)
     return view
 
 

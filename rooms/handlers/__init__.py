@@ -8,13 +8,13 @@ derives the rest.
 The handlers are grouped by what they govern, one module each: ``door`` (joining, leaving, the
 lobby, removal, the session), ``floor`` (the floor's rules and commands together), ``voices``
 (media, stepping away, mutes), ``chat`` (chat and reactions), ``help`` (help alerts) and
-``sfu`` (where a session's media server is); ``registry`` holds ``HANDLERS`` and ``@rule``,
-``seats`` the seat lookups they share. Importing this package registers them all.
+``sfu`` (where a session's media server is), ``phases`` (the run-sheet); ``registry`` holds
+``HANDLERS`` and ``@rule``, ``seats`` the seat lookups they share. Importing this package registers them all.
 """
 
 from __future__ import annotations
 
-from rooms.handlers import chat, door, floor, help, journey, sfu, voices
+from rooms.handlers import chat, door, floor, help, journey, phases, sfu, voices
 from rooms.handlers.chat import REACTIONS
 from rooms.handlers.registry import HANDLERS, Context, HandlerSpec, rule
 
@@ -28,6 +28,7 @@ __all__ = [
     "floor",
     "help",
     "journey",
+    "phases",
     "rule",
     "sfu",
     "voices",

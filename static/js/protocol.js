@@ -453,6 +453,14 @@ export class HearthClient extends Emitter {
   /** @returns {Promise<void>} */
   endSession() { return this.request({ type: "end_session" }); }
 
+  /** The run-sheet: begin phase `index` (from 0; the floor follows it), or end it (null).
+   * @param {number | null} index @returns {Promise<void>} */
+  setPhase(index) { return this.request({ type: "set_phase", index }); }
+
+  /** One click: the first phase if none is under way, else the next; after the last, none.
+   * @returns {Promise<void>} */
+  nextPhase() { return this.request({ type: "next_phase" }); }
+
   /** Leave for good (the seat is given up). */
   async leave() {
     this.leaving = true;

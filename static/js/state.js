@@ -64,7 +64,24 @@
  * @property {string} crisis_text
  * @property {{lobby: boolean, floor_mode: string, turn_seconds: number | null, max_participants: number,
  *   media?: string}} settings
+ * @property {SheetPhase[]} [run_sheet]
  */
+
+/**
+ * The run-sheet phase under way (`welcome.phase`, the `phase` event): never its notes. The page
+ * shows the time left from `ends_at`; nobody is cut off when it passes.
+ * @typedef {object} Phase
+ * @property {number} index
+ * @property {string} name
+ * @property {number} minutes
+ * @property {string} kind "check_in", "review", "topic", "practice", "sharing", "goals", "check_out" or "other"
+ * @property {"open" | "queue" | "circle" | null} floor
+ * @property {number} started_at
+ * @property {number} ends_at
+ */
+
+/** A run-sheet phase as the room's definition lists it (`room.run_sheet`, without notes).
+ * @typedef {{name: string, minutes: number, kind: string, floor: "open" | "queue" | "circle" | null}} SheetPhase */
 
 /** @typedef {{id: string, name: string, reason?: string}} Waiting reason "after_ban": held because of a ban */
 /** `welcome.limits` (rooms/limits.py): absent until the first welcome.
@@ -129,6 +146,10 @@ export class RoomState {
     this.speaking = {};
     /** @type {Map<string, HelpAlert>} with "answer_help" only: open help alerts by asker id */
     this.helpAlerts = new Map();
+    /** @type {Phase | null} the run-sheet phase under way */
+    this.phase = null;
+    /** @type {string[]} with "see_script" only: the facilitators' notes of each phase, by index */
+    this.script = [];
     this.locked = false;
     /** @type {string[]} */
     this.reactions = [];
@@ -164,6 +185,8 @@ export class RoomState {
     this.speaking = frame.speaking ?? {};
     this.helpAlerts = new Map((frame.help_alerts ?? []).map((/** @type {HelpAlert} */ a) => [a.id, a]));
     this.locked = Boolean(frame.locked);
+    this.phase = frame.phase ?? null;
+    this.script = frame.script ?? [];
     this.seq = frame.seq;
     this.timeUpFor = null;
     if (frame.type === "welcome") {
@@ -279,5 +302,14 @@ const HANDLERS = {
   room_updated(state, frame) {
     state.room = frame.room;
     return { room: frame.room };
+  },
+  phase(state, frame) {
+    const before = state.phase;
+    state.phase = frame.phase ?? null;
+    return { phase: state.phase, before };
+  },
+  script(state, frame) {
+    state.script = frame.script ?? [];
+    return { script: state.script };
   },
 };

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
+from msgspec.structs import replace
 from redis.asyncio import Redis
 
 from rooms.backends.base import Frame, StoreUnavailable
@@ -23,6 +24,8 @@ from rooms.model import (
     FloorMode,
     MediaPath,
     Participant,
+    Phase,
+    PhaseKind,
     Role,
     RoomState,
     Seat,
@@ -159,6 +162,22 @@ async def test_a_full_state_survives_the_round_trip(world: RedisWorld) -> None:
 
     await store.apply("r1", put, encode)
     assert await store.load("r1") == state
+
+
+async def test_the_run_sheet_phase_survives_the_round_trip(world: RedisWorld) -> None:
+    store = (await world.node("a")).store
+    sheet = (
+        Phase(name="Check-in round", minutes=10, kind=PhaseKind.CHECK_IN, floor=FloorMode.CIRCLE, notes="n"),
+    )
+    state = RoomState(room=replace(CONFIG, run_sheet=sheet), phase=0, phase_started_at=12.5)
+
+    def put(old: RoomState | None) -> tuple[RoomState | None, list[Delivery]]:
+        return state, []
+
+    await store.apply("r1", put, encode)
+    loaded = await store.load("r1", with_chat=False)
+    assert loaded is not None and (loaded.phase, loaded.phase_started_at) == (0, 12.5)
+    assert loaded.room.run_sheet == sheet and loaded.clone().phase == 0
 
 
 # The bus ---------------------------------------------------------------------------------------

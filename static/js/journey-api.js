@@ -28,6 +28,7 @@ import { ErrorCode } from "./codes.js";
  * @property {number} cheers
  * @property {boolean} cheered
  * @property {boolean} suggest_smaller
+ * @property {boolean} [for_review] one of "last week's plans": mine, not reviewed, from an earlier session
  */
 /** @typedef {{what: string, how_much: string, when: string, how_often: string, confidence: number,
  *   shared: boolean}} PlanFields */

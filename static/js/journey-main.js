@@ -8,7 +8,7 @@
 import { JourneyApi, needsPersonalLink } from "./journey-api.js";
 import { BoardView } from "./ui/board.js";
 import { byId, el } from "./ui/dom.js";
-import { keepsOwnJourney } from "./ui/journey-panel.js";
+import { keepsOwnJourney, needsOwnLink } from "./ui/journey-panel.js";
 import { takeLinkToken } from "./ui/link.js";
 import { Plans } from "./ui/plans.js";
 import { renderTrend } from "./ui/trend-chart.js";
@@ -44,7 +44,7 @@ async function start() {
   const can = (/** @type {string} */ capability) => overview.you.capabilities.includes(capability);
   const own = keepsOwnJourney(overview, can);
   const personal = own && overview.you.member !== null;
-  byId("journey-personal").hidden = own || !can("keep_journey");
+  byId("journey-personal").hidden = !needsOwnLink(overview, can);
   /** @type {HTMLAnchorElement} */ (byId("room-link")).href = `/r/${encodeURIComponent(roomId)}#k=${encodeURIComponent(token ?? "")}`;
   showNextSessions(overview);
   const board = new BoardView({ prefix: "page-post", api, onError: showError, can: (c) => can(c) && own });

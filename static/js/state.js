@@ -312,4 +312,8 @@ const HANDLERS = {
     state.script = frame.script ?? [];
     return { script: state.script };
   },
+  // The group's journey changed (no content: the "Our group" panel refetches over HTTP).
+  journey_changed(_state, frame) {
+    return { what: String(frame.what ?? "") };
+  },
 };

@@ -52,6 +52,7 @@ export class BoardView {
       this.tags.replaceChildren(el("legend", { text: "Tags (up to 4)" }), ...tags.map((tag) =>
         el("label", { className: "check small tag-choice" }, el("input", { attrs: { type: "checkbox", value: tag } }), tag)));
     }
+    this.form.hidden = !this.can("keep_journey");
     const shown = this.readOnly ? posts.filter((post) => !post.hidden) : posts;
     this.empty.hidden = shown.length > 0;
     syncList(this.list, shown, (post) => `${post.id}:${post.pinned}:${post.hidden}:${post.helped}:${post.helped_by_me}:${post.saved}`,

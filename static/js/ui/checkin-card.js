@@ -24,8 +24,9 @@ export const WITH_FACILITATORS = "You and your facilitators.";
 
 export class CheckinCard {
   /**
-   * @param {{prefix: string, api: JourneyApi, onSaved?: () => void,
-   *   onError: (error: unknown) => void}} options `prefix` keeps the element ids apart (lobby, panel)
+   * @param {{prefix: string, api: JourneyApi, onSaved?: () => void, heading?: "h2" | "h3",
+   *   onError: (error: unknown) => void}} options `prefix` keeps the element ids apart (lobby,
+   *   panel); `heading`: the title's level where the card goes (h3 by default)
    */
   constructor(options) {
     this.api = options.api;
@@ -34,7 +35,7 @@ export class CheckinCard {
     const p = options.prefix;
     /** @type {CheckKind} */
     this.kind = "in";
-    this.title = el("h3", { text: "Check-in", attrs: { id: `${p}-title` } });
+    this.title = el(options.heading ?? "h3", { text: "Check-in", attrs: { id: `${p}-title` } });
     this.who = el("p", { className: "hint checkin-who", attrs: { id: `${p}-who` } });
     this.status = el("p", { className: "hint", attrs: { role: "status" } });
     this.form = el("form", { className: "checkin-form", attrs: { novalidate: "" } },

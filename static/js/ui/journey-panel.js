@@ -27,6 +27,13 @@ export function keepsOwnJourney(overview, can) {
   return can("keep_journey") && (overview?.you.member != null || can("manage_members"));
 }
 
+/** Whether to ask for a personal link: a member's shared link (the API names nobody, and the
+ * link does not run the group), whatever else it may do.
+ * @param {Overview | null} overview @param {(capability: string) => boolean} can */
+export function needsOwnLink(overview, can) {
+  return overview !== null && overview.you.member === null && !can("manage_members");
+}
+
 export class JourneyPanel {
   /** @param {{client: HearthClient, roomId: string, token: () => string}} options */
   constructor(options) {
@@ -39,9 +46,11 @@ export class JourneyPanel {
     /** @type {string | null} the phase kind last acted on */
     this.phaseKind = null;
     const onError = (/** @type {unknown} */ error) => this.showError(error);
-    const can = (/** @type {string} */ capability) => this.can(capability);
+    // On the board, "keep_journey" means a journey of one's own (a shared link only reads it).
+    const can = (/** @type {string} */ capability) =>
+      capability === "keep_journey" ? this.ownJourney() : this.can(capability);
     this.card = new CheckinCard({ prefix: "journey-checkin", api: this.api, onError, onSaved: () => this.loadSummary() });
-    this.lobbyCard = new CheckinCard({ prefix: "lobby-checkin", api: this.api, onError: (error) => this.showLobbyError(error) });
+    this.lobbyCard = new CheckinCard({ prefix: "lobby-checkin", heading: "h2", api: this.api, onError: (error) => this.showLobbyError(error) });
     this.plans = new Plans({ prefix: "journey-plan", api: this.api, onError, canCheer: () => this.ownJourney() });
     this.board = new BoardView({ prefix: "journey-post", api: this.api, onError, can });
     byId("journey-checkin-body").append(this.card.element);
@@ -79,11 +88,11 @@ export class JourneyPanel {
   async refresh() {
     this.overview = await this.api.overview();
     const panel = byId("journey-panel");
-    panel.hidden = !this.can("keep_journey") && !this.can("moderate_board");
+    panel.hidden = !this.can("keep_journey") && !this.can("moderate_board") && !needsOwnLink(this.overview, (c) => this.can(c));
     const link = /** @type {HTMLAnchorElement} */ (byId("journey-link"));
     link.href = `/r/${encodeURIComponent(this.roomId)}/journey#k=${encodeURIComponent(this.token())}`;
     const own = this.ownJourney();
-    byId("journey-personal").hidden = own || !this.can("keep_journey");
+    byId("journey-personal").hidden = !needsOwnLink(this.overview, (c) => this.can(c));
     byId("journey-checkin").hidden = !own || this.overview.you.member === null;
     byId("journey-plans").hidden = !own;
     this.applyRoom();
@@ -117,9 +126,7 @@ export class JourneyPanel {
   /** Open the section that fits the run-sheet's phase (once per phase kind, so a person who
    * closes it again is left alone). */
   followPhase() {
-    /** @type {{kind?: string} | null | undefined} */
-    const phase = /** @type {any} */ (this.client.state).phase;
-    const kind = phase?.kind ?? null;
+    const kind = this.client.state.phase?.kind ?? null;
     if (kind === this.phaseKind) return;
     this.phaseKind = kind;
     this.card.setKind(kind === "check_out" ? "out" : "in");

@@ -38,12 +38,12 @@ export class Plans {
     this.groupList = el("ul", { className: "plan-list" });
     this.groupNone = el("p", { className: "hint", text: "Nobody has shared a plan with the group yet." });
     this.review = el("div", { className: "plans-review", attrs: { id: `${p}-review`, tabindex: "-1" } },
-      el("h4", { text: "Last week's plans" }), this.reviewNone, this.reviewList);
+      el("h3", { text: "Last week's plans" }), this.reviewNone, this.reviewList);
     this.element = el("div", { className: "plans" },
       this.review,
-      el("h4", { text: "New action plan" }), this.form,
-      el("h4", { text: "My plans" }), this.mineNone, this.mineList,
-      el("h4", { text: "The group's shared plans" }), this.groupNone, this.groupList);
+      el("h3", { text: "New action plan" }), this.form,
+      el("h3", { text: "My plans" }), this.mineNone, this.mineList,
+      el("h3", { text: "The group's shared plans" }), this.groupNone, this.groupList);
   }
 
   showHint() {
@@ -61,7 +61,7 @@ export class Plans {
   /** @param {Plan[]} plans */
   render(plans) {
     const mine = plans.filter((plan) => plan.mine);
-    const toReview = mine.filter((plan) => plan.review === null && plan.session < this.session);
+    const toReview = mine.filter((plan) => plan.for_review ?? (plan.review === null && plan.session < this.session));
     const others = plans.filter((plan) => !plan.mine);
     this.reviewNone.hidden = toReview.length > 0;
     syncList(this.reviewList, toReview, (plan) => plan.id, (plan) => this.reviewItem(plan), () => {});
@@ -157,7 +157,7 @@ function planBody(plan) {
   const parts = [el("p", { className: "plan-what", text: plan.what })];
   if (details) parts.push(el("p", { className: "hint", text: details }));
   parts.push(el("p", { className: "hint", text:
-    `Session ${plan.session} · confidence ${plan.confidence}/10${plan.shared ? " · shared with the group" : ""}` }));
+    `${plan.session > 0 ? `Session ${plan.session} · ` : ""}confidence ${plan.confidence}/10${plan.shared ? " · shared with the group" : ""}` }));
   if (plan.review) {
     const words = STATUS_WORDS[plan.review.status] ?? plan.review.status;
     parts.push(el("p", { className: "plan-review", text: `${words}${plan.review.note ? `: ${plan.review.note}` : ""}` }));

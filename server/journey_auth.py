@@ -40,6 +40,9 @@ from server.ratelimit import TokenBucket
 B = TypeVar("B")
 NO_STORE = {"cache-control": "no-store"}
 PERSONAL = "this needs a personal link: ask your facilitator for one to keep your goals and check-ins"
+FACILITATOR_LINK = (
+    "a facilitator link keeps no plans, cards or data of its own: that needs a member's personal link"
+)
 BUCKETS_MAX = 10_000  # links with a recent request; past it, idle (full) buckets are forgotten
 
 
@@ -77,7 +80,8 @@ class Who:
         """The asker's ``sub``: things about a person need a personal link."""
         self.need(Capability.KEEP_JOURNEY)
         if self.viewer.sub is None:
-            raise Problem(403, ErrorCode.PERSONAL_LINK_REQUIRED, PERSONAL)
+            why = PERSONAL if not self.viewer.can(Capability.MANAGE_MEMBERS) else FACILITATOR_LINK
+            raise Problem(403, ErrorCode.PERSONAL_LINK_REQUIRED, why)
         return self.viewer.sub
 
 

@@ -37,5 +37,5 @@ SUMMARY_MIN_ANSWERS = 5  # the group sees an aggregate only from this many cards
 
 BODY_MAX_BYTES = 8 * 1024  # every JSON body of the journey API
 # HTTP rate per link (token): a member hammering the board must not slow other rooms.
-RATE_PER_SECOND = 5.0
-RATE_BURST = 30
+RATE_PER_SECOND = 10.0
+RATE_BURST = 60

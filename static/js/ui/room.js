@@ -22,6 +22,7 @@ import { renderMediaPath } from "./media-path.js";
 import { MediaSetting } from "./media-setting.js";
 import { titleWithLobby, wireNotices } from "./notices.js";
 import { People } from "./people.js";
+import { Roster } from "./roster.js";
 import { showScreen } from "./screens.js";
 import { Tiles } from "./tiles.js";
 
@@ -52,6 +53,7 @@ export class RoomView {
     this.console = new Console(client);
     this.mediaSetting = new MediaSetting(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
+    this.roster = new Roster(client, options.roomId);
     this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
     wireAskerNotice(client);
     this.facilitatorLink = new FacilitatorLink(options.roomId, options.token, (token) => {

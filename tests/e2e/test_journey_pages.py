@@ -295,3 +295,66 @@ async def test_no_violations_on_the_journey_panel_and_page(
             assert scroll <= width, f"the journey page is {scroll} px wide on a {width} px phone"
     found = {name: v for name, v in seen.items() if v}
     assert not found, found
+
+
+SHEET = [
+    {"name": "Check-in round", "minutes": 10, "kind": "check_in", "floor": "circle"},
+    {"name": "Review of last week's goals", "minutes": 10, "kind": "review"},
+    {"name": "Goal setting", "minutes": 10, "kind": "goals"},
+    {"name": "Check-out round", "minutes": 10, "kind": "check_out"},
+]
+
+
+async def test_the_section_that_fits_the_phase_opens_and_check_out_is_its_own_card(
+    start_server: StartServer, people: People
+) -> None:
+    server = await start_server()
+    room = await server.create_room(title="Tuesday pain group", lobby=False, run_sheet=SHEET)
+    async with server.http() as http:
+        fac_api = Api(http, room.id, room.facilitator)
+        _, ann_token = await add_member(fac_api, "Ann")
+        fran = await server.joined(room.facilitator, "Fran")
+        ann = await people.open(room_url(server.base_url, room.id, ann_token))
+        await join_through_screens(ann, "Ann")
+        await wait_in_room(ann)
+        checkin, plans = ann.locator("#journey-checkin"), ann.locator("#journey-plans")
+        await expect(checkin).not_to_have_attribute("open", "")
+
+        await fran.ok({"type": "set_phase", "index": 0})
+        await expect(checkin).to_have_attribute("open", "")
+        await expect(checkin.locator("h3")).to_have_text("Check-in")
+        await fran.ok({"type": "set_phase", "index": 1})
+        await expect(plans).to_have_attribute("open", "")
+        await expect(ann.locator("#journey-plan-review")).to_be_visible()
+        await plans.locator("> summary").click()
+        await fran.ok({"type": "set_phase", "index": 2})
+        await expect(plans).to_have_attribute("open", "")
+        await expect(ann.locator("#journey-plan-what")).to_be_visible()
+
+        await checkin.locator("> summary").click()  # folded by hand: the next phase opens it again
+        await expect(checkin).not_to_have_attribute("open", "")
+        await fran.ok({"type": "set_phase", "index": 3})
+        await expect(checkin).to_have_attribute("open", "")
+        await expect(checkin.locator("h3")).to_have_text("Check-out")
+        await fill_card(checkin, (3, 2, 2))
+        await checkin.get_by_role("button", name="Save my check-in").click()
+        await expect(checkin.get_by_role("status")).to_contain_text("Saved")
+        cards = (await Api(http, room.id, ann_token).ok("GET", "/checkins/mine"))["cards"]
+        assert [(c["kind"], c["pain"]) for c in cards] == [("out", 3)]
+
+
+async def test_a_facilitator_asks_for_the_summary_and_hears_kindly_that_too_few_answered(
+    start_server: StartServer, people: People
+) -> None:
+    server = await start_server()
+    room = await server.create_room(title="Tuesday pain group", lobby=False)
+    fran = await people.open(room_url(server.base_url, room.id, room.facilitator))
+    await join_through_screens(fran, "Fran")
+    await wait_in_room(fran)
+    await open_section(fran, "journey-summary")
+    await expect(fran.locator("#journey-checkin")).to_be_hidden()  # no personal sub: no card of their own
+    await fran.get_by_role("button", name="Show the group's check-in summary").click()
+    await expect(fran.locator("#journey-summary-status")).to_contain_text(
+        "Fewer than five people have answered, so the group's total stays private for now."
+    )
+    await expect(fran.locator("#journey-summary-list li")).to_have_count(0)

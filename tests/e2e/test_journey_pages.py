@@ -7,7 +7,9 @@ journey API, as a facilitator's console does."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,6 +184,13 @@ async def test_the_journey_page_shows_my_trend_and_my_data_and_deletes_it(
         await ann_api.ok(
             "POST", "/plans", {"what": "Pace the housework", "confidence": 7, "shared": False}, status=201
         )
+        post = await fac_api.ok(
+            "POST",
+            "/board",
+            {"text": "Sit to chop vegetables", "tags": ["pacing"], "anonymous": False},
+            status=201,
+        )
+        await ann_api.ok("PUT", f"/board/{post['id']}/saved")
 
         page = await people.open(journey_url(server, room.id, ann_token))
         assert "#k=" not in page.url and "k=" not in page.url  # the token left the address bar
@@ -203,6 +212,15 @@ async def test_the_journey_page_shows_my_trend_and_my_data_and_deletes_it(
         await expect(summary).to_contain_text("1 action plan, 6 check-in cards")
         await page.locator("#my-data summary").click()
         await expect(page.locator("#my-data-json")).to_contain_text('"Pace the housework"')
+        await expect(page.locator("#toolkit-list .post")).to_have_text(
+            ["Sit to chop vegetablesFacilitator · pacing"]
+        )
+        async with page.expect_download() as download_info:
+            await page.get_by_role("button", name="Download my data").click()
+        download = await download_info.value
+        exported = json.loads(Path(await download.path()).read_text())
+        assert [p["what"] for p in exported["plans"]] == ["Pace the housework"]
+        assert len(exported["checkins"]) == 6
 
         await page.get_by_role("button", name="Delete my data").click()
         dialog = page.locator("#delete-data-dialog")
@@ -291,8 +309,9 @@ async def test_no_violations_on_the_journey_panel_and_page(
         await expect(handout.locator(".board-list .post")).to_have_count(1)
         seen["handout"] = await violations(handout)
         if size == "phone":
-            scroll = await page.evaluate("() => document.documentElement.scrollWidth")
-            assert scroll <= width, f"the journey page is {scroll} px wide on a {width} px phone"
+            for name, shown in (("journey page", page), ("room", ann)):
+                scroll = await shown.evaluate("() => document.documentElement.scrollWidth")
+                assert scroll <= width, f"the {name} is {scroll} px wide on a {width} px phone"
     found = {name: v for name, v in seen.items() if v}
     assert not found, found
 
@@ -358,3 +377,30 @@ async def test_a_facilitator_asks_for_the_summary_and_hears_kindly_that_too_few_
         "Fewer than five people have answered, so the group's total stays private for now."
     )
     await expect(fran.locator("#journey-summary-list li")).to_have_count(0)
+
+
+async def test_leaving_the_group_deletes_everything_and_the_link_keeps_nothing(
+    start_server: StartServer, people: People
+) -> None:
+    server = await start_server()
+    room = await server.create_room(title="Tuesday pain group")
+    async with server.http() as http:
+        fac_api = Api(http, room.id, room.facilitator)
+        _, ann_token = await add_member(fac_api, "Ann")
+        ann_api = Api(http, room.id, ann_token)
+        await ann_api.ok("POST", "/plans", {"what": "Rest before I am tired", "confidence": 9}, status=201)
+        page = await people.open(journey_url(server, room.id, ann_token))
+        await expect(page.locator("#my-data-summary")).to_contain_text("1 action plan")
+        await page.get_by_role("button", name="Leave the group").click()
+        dialog = page.locator("#leave-group-dialog")
+        await expect(dialog).to_be_visible()
+        await dialog.get_by_role("button", name="Cancel").click()
+        await expect(dialog).to_be_hidden()
+        assert len((await ann_api.ok("GET", "/plans"))["plans"]) == 1  # Cancel changed nothing
+        await page.get_by_role("button", name="Leave the group").click()
+        await dialog.get_by_role("button", name="Leave the group").click()
+        await expect(page.locator("#my-data-status")).to_contain_text("You have left the group")
+        await expect(page.locator("#page-plans")).to_be_hidden()
+        # The group no longer knows her: her link keeps nothing, like a shared link.
+        await ann_api.refused("GET", "/me", None, 403, "personal_link_required")
+        assert (await fac_api.ok("GET", "/members"))["members"] == []

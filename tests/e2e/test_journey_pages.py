@@ -86,6 +86,10 @@ async def test_a_member_checks_in_in_the_lobby_plans_and_posts_and_another_sees_
 
         await admit(fran, "Ann")
         await wait_in_room(ann)
+        await open_section(ann, "journey-checkin")
+        await expect(ann.locator("#journey-checkin [role=status]")).to_contain_text(
+            "Your check-in for this session is saved (score 5.0)"
+        )
         await open_section(ann, "journey-plans")
         await ann.locator("#journey-plan-what").fill("Walk to the corner shop")
         await ann.locator("#journey-plan-how-much").fill("10 minutes")

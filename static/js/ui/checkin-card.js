@@ -55,6 +55,7 @@ export class CheckinCard {
 
   /** Check-in (the start of a session) or check-out (its end). @param {CheckKind} kind */
   setKind(kind) {
+    if (kind !== this.kind) this.status.textContent = "";
     this.kind = kind;
     this.title.textContent = kind === "out" ? "Check-out" : "Check-in";
   }
@@ -89,6 +90,13 @@ export class CheckinCard {
     } catch (error) {
       this.onError(error);
     }
+  }
+
+  /** Say that this session's card of this kind is in already (it can still be changed).
+   * @param {import("../journey-api.js").Card[]} cards the member's cards @param {number} session */
+  showSaved(cards, session) {
+    const card = cards.find((c) => c.session === session && c.kind === this.kind);
+    if (card) this.status.textContent = `Your ${this.kind === "out" ? "check-out" : "check-in"} for this session is saved (score ${card.score.toFixed(1)}). You can change it.`;
   }
 
   skip() {

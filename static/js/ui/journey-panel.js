@@ -97,7 +97,7 @@ export class JourneyPanel {
     byId("journey-plans").hidden = !own;
     this.applyRoom();
     this.followPhase();
-    await Promise.all([this.loadPlans(), this.board.load(), this.loadSummary()]);
+    await Promise.all([this.loadPlans(), this.board.load(), this.loadSummary(), this.loadMyCard()]);
   }
 
   applyRoom() {
@@ -105,6 +105,13 @@ export class JourneyPanel {
     const facilitatorsSee = Boolean(/** @type {{facilitators_see_checkins?: boolean} | undefined} */ (setting)?.facilitators_see_checkins);
     this.card.setVisibility(facilitatorsSee);
     this.lobbyCard.setVisibility(facilitatorsSee);
+  }
+
+  /** A card filled in already (in the lobby, or before a reload) says so. */
+  async loadMyCard() {
+    if (!this.overview || this.overview.you.member === null || !this.ownJourney()) return;
+    const { cards } = await this.api.myCards();
+    this.card.showSaved(cards, this.overview.session.number);
   }
 
   async loadPlans() {

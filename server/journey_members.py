@@ -86,6 +86,9 @@ async def add_member(request: Request, who: Who) -> Response:
     if posed is not None:
         why = f'please choose another pseudonym: names like "{posed}" are kept for those who hold that role'
         raise Problem(400, ErrorCode.BAD_MESSAGE, why)
+    taken = {n.casefold() for n in (await members_by_sub(who.journey, who.room)).values()}
+    if name.casefold() in taken:  # two "Robin"s on one board and one plan list: nobody could tell
+        raise Problem(400, ErrorCode.BAD_MESSAGE, "someone in the group already has this pseudonym")
     member = Member(sub=new_sub(), name=name, link_version=1, added_at=now())
     record = Record(
         kind=MEMBER, id=member.sub, owner=member.sub, created=member.added_at, data=encode(member)

@@ -312,8 +312,9 @@ const HANDLERS = {
     state.script = frame.script ?? [];
     return { script: state.script };
   },
-  // The group's journey changed (no content: the "Our group" panel refetches over HTTP).
+  // The group's journey changed ("board", "plans", "checkins"): pages refetch it over HTTP
+  // (docs/protocol.md §12). Nothing of it is kept in the room state.
   journey_changed(_state, frame) {
-    return { what: String(frame.what ?? "") };
+    return { what: String(frame.what) };
   },
 };

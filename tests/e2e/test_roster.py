@@ -4,6 +4,7 @@ participant each time they join."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from playwright.async_api import expect
@@ -49,3 +50,18 @@ async def test_a_facilitator_adds_a_member_whose_personal_link_keeps_their_id(
 
     # A member's page has no roster.
     await expect(again.locator("section[data-needs='manage_members']")).to_be_hidden()
+
+    # The page hears that the group's journey changed (and refetches it over HTTP).
+    await again.evaluate(
+        "() => { window.journeyChanged = new Promise((done) => "
+        "window.hearth.client.on('journey_changed', done)); }"
+    )
+    async with server.http() as http:
+        posted = await http.post(
+            f"/api/rooms/{room.id}/journey/board",
+            json={"text": "Pacing with a timer"},
+            headers={"Authorization": f"Bearer {token_of(link)}"},
+        )
+    assert posted.status_code == 201
+    heard = await asyncio.wait_for(again.evaluate("() => window.journeyChanged"), 10)
+    assert heard == {"what": "board"}

@@ -85,6 +85,7 @@ async def test_only_those_who_manage_members_see_and_change_the_roster(server: R
             await api.refused("POST", "/members", {"name": "Sam"}, 403, "forbidden")
         await fran.refused("POST", "/members", {"name": "Facilitator"}, 400, "bad_message")
         await fran.refused("POST", "/members", {"name": "  "}, 400, "bad_message")
+        await fran.refused("POST", "/members", {"name": "robin"}, 400, "bad_message")  # taken
         await fran.refused("POST", "/members", {"name": "Sam", "role": "facilitator"}, 400, "bad_message")
         assert len((await fran.ok("GET", "/members"))["members"]) == 1
 

@@ -408,3 +408,38 @@ async def test_leaving_the_group_deletes_everything_and_the_link_keeps_nothing(
         # The group no longer knows her: her link keeps nothing, like a shared link.
         await ann_api.refused("GET", "/me", None, 403, "personal_link_required")
         assert (await fac_api.ok("GET", "/members"))["members"] == []
+
+
+async def test_a_facilitator_moderates_the_board(start_server: StartServer, people: People) -> None:
+    server = await start_server()
+    room = await server.create_room(title="Tuesday pain group", lobby=False)
+    async with server.http() as http:
+        fac_api = Api(http, room.id, room.facilitator)
+        _, ann_token = await add_member(fac_api, "Ann")
+        ann_api = Api(http, room.id, ann_token)
+        text = "Ice, then heat, on a bad knee day"
+        await ann_api.ok("POST", "/board", {"text": text, "tags": ["pacing"], "anonymous": True}, status=201)
+        fran = await people.open(room_url(server.base_url, room.id, room.facilitator))
+        await join_through_screens(fran, "Fran")
+        await wait_in_room(fran)
+        await open_section(fran, "journey-board")
+        post = fran.locator("#journey-board .post", has_text=text)
+        await expect(post.locator(".post-meta")).to_contain_text("Anonymous (written by Ann) · pacing")
+
+        await post.get_by_role("button", name=f"Pin: {text}").click()
+        post = fran.locator("#journey-board .post", has_text=text)
+        await expect(post.locator(".post-badge")).to_have_text("Pinned")
+        await post.locator(".post-retag > summary").click()
+        await post.get_by_role("group", name=f"Tags of: {text}").get_by_label("flare-ups").check()
+        await post.get_by_role("button", name="Save the tags").click()
+        post = fran.locator("#journey-board .post", has_text=text)
+        await expect(post.locator(".post-meta")).to_contain_text("pacing, flare-ups")
+        await post.get_by_role("button", name=f"Hide from the group: {text}").click()
+        post = fran.locator("#journey-board .post", has_text=text)
+        await expect(post).to_contain_text("Hidden from the group")
+        assert (await ann_api.ok("GET", "/board"))["posts"] == []  # the group no longer sees it
+        stored = (await fac_api.ok("GET", "/board"))["posts"][0]
+        assert stored["pinned"] and stored["hidden"] and stored["tags"] == ["pacing", "flare-ups"]
+        await post.get_by_role("button", name=f"Delete: {text}").click()
+        await expect(fran.locator("#journey-board .post")).to_have_count(0)
+        assert (await fac_api.ok("GET", "/board"))["posts"] == []

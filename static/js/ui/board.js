@@ -2,7 +2,7 @@
 /**
  * The coping-strategies board: post what helped (tagged; named, or anonymous to the group while
  * the facilitators still see who wrote it), "This helped me too", "Save to my toolkit", and for
- * those with `moderate_board`: pin, hide and delete. Pinned posts come first (the API's order).
+ * those with `moderate_board`: pin, hide, edit tags and delete. Pinned posts come first (the API's order).
  * `readOnly` (the printable handout) shows the posts without any button or form.
  */
 import { el, syncList } from "./dom.js";
@@ -55,7 +55,7 @@ export class BoardView {
     this.form.hidden = !this.can("keep_journey");
     const shown = this.readOnly ? posts.filter((post) => !post.hidden) : posts;
     this.empty.hidden = shown.length > 0;
-    syncList(this.list, shown, (post) => `${post.id}:${post.pinned}:${post.hidden}:${post.helped}:${post.helped_by_me}:${post.saved}`,
+    syncList(this.list, shown, (post) => `${post.id}:${post.pinned}:${post.hidden}:${post.helped}:${post.helped_by_me}:${post.saved}:${post.tags.join()}`,
       (post) => this.item(post), () => {});
   }
 
@@ -95,7 +95,24 @@ export class BoardView {
       button("Delete", `Delete: ${about}`, () => this.api.deletePost(post.id));
     }
     node.append(actions);
+    if (this.can("moderate_board")) node.append(this.retag(post, about));
     return node;
+  }
+
+  /** "Edit tags" (moderators): the fixed tags as checkboxes, saved with PATCH `tags`.
+   * @param {Post} post @param {string} about */
+  retag(post, about) {
+    const boxes = this.knownTags.map((tag) => el("label", { className: "check small tag-choice" },
+      el("input", { attrs: { type: "checkbox", value: tag, ...(post.tags.includes(tag) ? { checked: "" } : {}) } }), tag));
+    const form = el("form", { className: "retag-form" },
+      el("fieldset", { className: "board-tags" }, el("legend", { text: `Tags of: ${about}` }), ...boxes),
+      el("button", { className: "secondary small", text: "Save the tags", attrs: { type: "submit" } }));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const tags = Array.from(form.querySelectorAll("input:checked")).map((box) => /** @type {HTMLInputElement} */ (box).value);
+      this.run(() => this.api.updatePost(post.id, { tags }));
+    });
+    return el("details", { className: "post-retag" }, el("summary", { text: "Edit tags" }), form);
   }
 
   async submit() {

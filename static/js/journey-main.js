@@ -51,7 +51,8 @@ async function start() {
   byId("page-board-body").append(board.element);
   const loads = [board.load()];
   if (own) {
-    const plans = new Plans({ prefix: "page-plan", api, onError: showError, canCheer: () => true });
+    const plans = new Plans({ prefix: "page-plan", api, onError: showError, canCheer: () => true,
+      canWrite: () => overview.you.member !== null });
     byId("page-plans-body").append(plans.element);
     byId("page-plans").hidden = false;
     loads.push(plans.load(overview.session.number));

@@ -443,3 +443,13 @@ async def test_a_facilitator_moderates_the_board(start_server: StartServer, peop
         await post.get_by_role("button", name=f"Delete: {text}").click()
         await expect(fran.locator("#journey-board .post")).to_have_count(0)
         assert (await fac_api.ok("GET", "/board"))["posts"] == []
+
+        # Plans: a facilitator's link keeps none of its own, and sees every member's (see_plans).
+        await ann_api.ok(
+            "POST", "/plans", {"what": "Rest for ten minutes at noon", "confidence": 6}, status=201
+        )
+        await open_section(fran, "journey-plans")
+        plan = fran.locator("#journey-plans .plan", has_text="Rest for ten minutes at noon")
+        await expect(plan).to_be_visible()
+        await expect(plan.locator(".plan-owner")).to_have_text("Ann")
+        await expect(fran.locator("#journey-plan-what")).to_be_hidden()

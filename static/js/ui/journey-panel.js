@@ -51,7 +51,8 @@ export class JourneyPanel {
       capability === "keep_journey" ? this.ownJourney() : this.can(capability);
     this.card = new CheckinCard({ prefix: "journey-checkin", api: this.api, onError, onSaved: () => this.loadSummary() });
     this.lobbyCard = new CheckinCard({ prefix: "lobby-checkin", heading: "h2", api: this.api, onError: (error) => this.showLobbyError(error) });
-    this.plans = new Plans({ prefix: "journey-plan", api: this.api, onError, canCheer: () => this.ownJourney() });
+    this.plans = new Plans({ prefix: "journey-plan", api: this.api, onError, canCheer: () => this.ownJourney(),
+      canWrite: () => this.overview?.you.member != null });
     this.board = new BoardView({ prefix: "journey-post", api: this.api, onError, can });
     byId("journey-checkin-body").append(this.card.element);
     byId("journey-plans-body").append(this.plans.element);

@@ -16,11 +16,13 @@ const STATUS_WORDS = { done: "Done", partly: "Partly", changed: "Changed it" };
 
 export class Plans {
   /** @param {{prefix: string, api: JourneyApi, onError: (error: unknown) => void,
-   *   canCheer: () => boolean}} options */
+   *   canCheer: () => boolean, canWrite: () => boolean}} options `canWrite`: plans of one's own
+   *   (a personal link; a facilitator's link only reads the group's and cheers) */
   constructor(options) {
     this.api = options.api;
     this.onError = options.onError;
     this.canCheer = options.canCheer;
+    this.canWrite = options.canWrite;
     this.prefix = options.prefix;
     /** the current session's number (between sessions: the next one) */
     this.session = 0;
@@ -39,10 +41,11 @@ export class Plans {
     this.groupNone = el("p", { className: "hint", text: "Nobody has shared a plan with the group yet." });
     this.review = el("div", { className: "plans-review", attrs: { id: `${p}-review`, tabindex: "-1" } },
       el("h3", { text: "Last week's plans" }), this.reviewNone, this.reviewList);
-    this.element = el("div", { className: "plans" },
-      this.review,
+    this.own = el("div", { className: "plans-own" },
       el("h3", { text: "New action plan" }), this.form,
-      el("h3", { text: "My plans" }), this.mineNone, this.mineList,
+      el("h3", { text: "My plans" }), this.mineNone, this.mineList);
+    this.element = el("div", { className: "plans" },
+      this.review, this.own,
       el("h3", { text: "The group's shared plans" }), this.groupNone, this.groupList);
   }
 
@@ -60,6 +63,7 @@ export class Plans {
 
   /** @param {Plan[]} plans */
   render(plans) {
+    this.review.hidden = this.own.hidden = !this.canWrite();
     const mine = plans.filter((plan) => plan.mine);
     const toReview = mine.filter((plan) => plan.for_review ?? (plan.review === null && plan.session < this.session));
     const others = plans.filter((plan) => !plan.mine);

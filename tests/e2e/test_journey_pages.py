@@ -81,6 +81,8 @@ async def test_a_member_checks_in_in_the_lobby_plans_and_posts_and_another_sees_
         await fill_card(card, (6, 5, 4))
         await card.get_by_role("button", name="Save my check-in").click()
         await expect(card.get_by_role("status")).to_contain_text("Saved")
+        link = ann.get_by_role("link", name="Our group between sessions")
+        await expect(link).to_have_attribute("href", f"/r/{room.id}/journey#k={ann_token}")
         cards = (await Api(http, room.id, ann_token).ok("GET", "/checkins/mine"))["cards"]
         assert [(c["kind"], c["pain"], c["enjoyment"], c["activity"]) for c in cards] == [("in", 6, 5, 4)]
 

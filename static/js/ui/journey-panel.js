@@ -173,11 +173,17 @@ export class JourneyPanel {
       host.insertBefore(el("div", { className: "lobby-checkin", attrs: { id: "lobby-checkin" } },
         this.lobbyCard.element, el("p", { className: "form-error", attrs: { id: "lobby-checkin-error", role: "alert" } })),
       document.getElementById("lobby-leave"));
+      host.insertBefore(el("p", { className: "lobby-journey-link", attrs: { id: "lobby-journey", hidden: "" } },
+        el("a", { text: "Our group between sessions", attrs: { id: "lobby-journey-link", target: "_blank", rel: "noopener",
+          href: `/r/${encodeURIComponent(this.roomId)}/journey#k=${encodeURIComponent(this.token())}` } })),
+      document.getElementById("lobby-leave"));
     }
     if (!this.overview) this.overview = await this.api.overview();
     this.applyRoom();
     const own = this.ownJourney() && this.overview.you.member !== null;
     byId("lobby-checkin").hidden = !own;
+    // While waiting (between sessions too), the group's plans, board and "my data" are a click away.
+    byId("lobby-journey").hidden = false;
   }
 
   /** @param {unknown} error */

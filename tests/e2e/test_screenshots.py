@@ -103,8 +103,7 @@ JOURNEY_NAMES = ("plan-review", "board", "trend")
 async def test_journey_screenshots(start_server: StartServer, people: People, tmp_path: Path) -> None:
     """The group's journey (issue 14): last week's plan to review at the next session, the
     coping-strategies board, and a member's trend chart on the between-sessions page."""
-    # Imported here: these helpers belong to the journey's own tests.
-    from tests.e2e.test_journey_pages import admit, journey_url, open_section, put_cards
+    from tests.e2e.journey_flow import admit, journey_url, open_section, put_cards
     from tests.server.journey_helpers import Api, add_member
 
     target = SCREENSHOTS if os.environ.get("HEARTH_UPDATE_SCREENSHOTS") == "1" else tmp_path

@@ -130,6 +130,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/rooms/{room_id}/schedule.ics", schedule_http.schedule_ics, methods=["GET"]),
         Route("/api/runsheet/templates", runsheet_templates, methods=["GET"]),
         *journey_api.ROUTES,
+        Route("/r/{room_id}/journey", pages.journey_page),
     ]
     app = HearthApp(
         socket=serve_socket,

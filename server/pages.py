@@ -1,4 +1,5 @@
-"""The HTML pages (Jinja2, ``web/templates``): the home page, where rooms are made, and a room's page."""
+"""The HTML pages (Jinja2, ``web/templates``): the home page, where rooms are made, a room's page,
+and a group's between-sessions page (its journey, and the board's printable handout)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,20 @@ def _next_session(config: RoomConfig) -> str | None:
     if schedule is None or not starts:
         return None
     return f"{describe(starts[0], schedule.timezone)} ({schedule.timezone})"
+
+
+async def journey_page(request: Request) -> Response:
+    """``/r/{room_id}/journey``: the group between sessions (``?view=handout``: the board, to print).
+
+    The page holds nothing but the room's title: everything personal comes from the journey API
+    with the link's token, which the page takes from the address's fragment (never sent here)."""
+    node = node_of(request)
+    templates = request.app.state.templates
+    try:
+        config = await node.service.current_config(request.path_params["room_id"])
+    except RoomNotFound:
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "error.html", {"message": "This room does not exist."}, status_code=404
+        )
+    context = {"room": config, "handout": request.query_params.get("view") == "handout"}
+    return templates.TemplateResponse(request, "journey.html", context)  # type: ignore[no-any-return]

@@ -134,3 +134,69 @@ async def test_run_sheet_screenshot(start_server: StartServer, people: People, t
     clip = {"x": 0, "y": 0, "width": 1280, "height": bottom}
     await fac.screenshot(path=str(target / "run-sheet.png"), full_page=True, clip=clip)
     assert (target / "run-sheet.png").stat().st_size > 10_000
+
+
+JOURNEY_NAMES = ("plan-review", "board", "trend")
+
+
+async def test_journey_screenshots(start_server: StartServer, people: People, tmp_path: Path) -> None:
+    """The group's journey (issue 14): last week's plan to review at the next session, the
+    coping-strategies board, and a member's trend chart on the between-sessions page."""
+    from tests.e2e.journey_flow import admit, journey_url, open_section, put_cards
+    from tests.server.journey_helpers import Api, add_member
+
+    target = SCREENSHOTS if os.environ.get("HEARTH_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+    server = await start_server()
+    room = await server.create_room(title="Tuesday pain support group", lobby=True, agreement=AGREEMENT)
+    async with server.http() as http:
+        fac_api = Api(http, room.id, room.facilitator)
+        sub, token = await add_member(fac_api, "Ann")
+        ann_api = Api(http, room.id, token)
+        _, bob_token = await add_member(fac_api, "Bob")
+        fran = await server.joined(room.facilitator, "Fran")  # session 1
+        await ann_api.ok(
+            "POST",
+            "/plans",
+            {
+                "what": "Walk to the park",
+                "how_much": "15 minutes",
+                "when": "After lunch",
+                "how_often": "3 days this week",
+                "confidence": 8,
+                "shared": True,
+            },
+            status=201,
+        )
+        bob_api = Api(http, room.id, bob_token)
+        posts = (
+            ("Heat pack on my lower back before I get up", ["flare-ups", "pacing"], False),
+            ("Breaking the housework into 10-minute pieces, with a sit-down in between", ["pacing"], True),
+            ("A short body scan when I can't sleep", ["sleep", "relaxation"], False),
+        )
+        made = [
+            await bob_api.ok("POST", "/board", {"text": t, "tags": tags, "anonymous": anon}, status=201)
+            for t, tags, anon in posts
+        ]
+        await fac_api.ok("PATCH", f"/board/{made[1]['id']}", {"pinned": True})
+        await fran.ok({"type": "end_session"})
+        await put_cards(server, room.id, sub, {1: (7, 6), 2: (7, 5), 3: (6, 5), 4: (5, 4)})
+
+        fran = await server.joined(room.facilitator, "Fran")  # session 2
+        ann = await people.open(room_url(server.base_url, room.id, token))
+        await join_through_screens(ann, "Ann")
+        await admit(fran, "Ann")
+        await wait_in_room(ann)
+        await open_section(ann, "journey-plans")
+        await expect(ann.locator("#journey-plan-review .plan", has_text="Walk to the park")).to_be_visible()
+        await ann.locator("#journey-plan-review").screenshot(path=str(target / "plan-review.png"))
+        await ann.locator("#journey-plans > summary").click()
+        await open_section(ann, "journey-board")
+        await expect(ann.locator("#journey-board .post")).to_have_count(3)
+        await ann.locator("#journey-panel").screenshot(path=str(target / "board.png"))
+
+        page = await people.open(journey_url(server, room.id, token))
+        await expect(page.locator("#trend svg")).to_be_visible()
+        await page.locator("#page-trend").screenshot(path=str(target / "trend.png"))
+    for name in JOURNEY_NAMES:
+        assert (target / f"{name}.png").stat().st_size > 5_000, name

@@ -16,6 +16,7 @@ import { FacilitatorLink } from "./facilitator-link.js";
 import { HelpPanel } from "./help.js";
 import { HelpAlerts, wireAskerNotice } from "./help-alerts.js";
 import { InvitePanel } from "./invite.js";
+import { JourneyPanel } from "./journey-panel.js";
 import { applyLimits } from "./limits.js";
 import { renderMediaPath } from "./media-path.js";
 import { MediaSetting } from "./media-setting.js";
@@ -67,6 +68,7 @@ export class RoomView {
       this.schedule.token = token;
       options.onNewToken(token);
     });
+    this.journey = new JourneyPanel({ client, roomId: options.roomId, token: () => client.options.token });
     this.inviteOpened = false;
     wireNotices(client);
     this.subscribe();

@@ -2,24 +2,18 @@
 
 Its tables live in the same file as the room directory (``SqliteDirectory``), so a group's
 definition and its journey are backed up together; this class has its own connection to it.
-As there, sqlite3 blocks, so every call runs in a worker thread under one lock, and WAL mode lets
-``hearth`` commands in another process use the file at the same time. Every write that reads
-first (``add``, ``session_number``) is one ``BEGIN IMMEDIATE`` transaction, which also holds
-against another process writing the file.
+The file and its connection (worker threads, a lock, WAL) are ``sqlite_common.SqliteFile``'s.
+Every write that reads first (``add``, ``session_number``) is one ``BEGIN IMMEDIATE``
+transaction, which also holds against another process writing the file.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from rooms.backends.journey_base import KEPT_BY_SWEEP, Record
-
-T = TypeVar("T")
+from rooms.backends.sqlite_common import SqliteFile
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS journey_records (
@@ -34,7 +28,6 @@ _SCHEMA = (
         PRIMARY KEY (room, session))""",
     "CREATE TABLE IF NOT EXISTS journey_counters (room TEXT PRIMARY KEY, last INTEGER NOT NULL)",
 )
-_BUSY_TIMEOUT_MS = 5000
 _COLUMNS = "kind, id, owner, created, data"
 
 
@@ -42,18 +35,15 @@ class SqliteJourney:
     """``JourneyStore`` in the SQLite file at ``path`` (``settings.sqlite_path()``)."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._connection: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._file = SqliteFile(path, _SCHEMA, "SqliteJourney")
+        self.path = self._file.path
+        self._run = self._file.run
 
     async def open(self) -> None:
-        if self._connection is None:
-            self._connection = await asyncio.to_thread(self._connect)
+        await self._file.open()
 
     async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await asyncio.to_thread(self._close, connection)
+        await self._file.close()
 
     async def put(self, room_id: str, record: Record) -> None:
         await self._run(lambda db: _write(db, room_id, record))
@@ -152,54 +142,7 @@ class SqliteJourney:
         return await self._run(lambda db: _last(db, room_id))
 
     async def ping(self) -> bool:
-        if self._connection is None:
-            return False
-        try:
-            await self._run(lambda db: db.execute("SELECT 1").fetchone())
-        except sqlite3.Error:
-            return False
-        return True
-
-    # In worker threads
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: autocommit, with explicit BEGIN IMMEDIATE where a write reads first.
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        try:
-            db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            for statement in _SCHEMA:
-                db.execute(statement)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _close(self, db: sqlite3.Connection) -> None:
-        with self._lock:
-            db.close()
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T], *, transaction: bool = False) -> T:
-        connection = self._connection
-        if connection is None:
-            raise RuntimeError("SqliteJourney is not open")
-
-        def locked() -> T:
-            with self._lock:
-                if not transaction:
-                    return work(connection)
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(connection)
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-                connection.execute("COMMIT")
-                return result
-
-        return await asyncio.to_thread(locked)
+        return await self._file.ping()
 
 
 def _write(db: sqlite3.Connection, room_id: str, record: Record) -> None:

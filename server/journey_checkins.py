@@ -78,6 +78,7 @@ async def put_card(request: Request, who: Who) -> Response:
         kind=CHECKIN, id=checkin_id(number, kind, sub), owner=sub, created=now(), data=encode(card)
     )
     await who.journey.put(who.room, record)
+    await _tell_facilitators(who)
     return answer(card_view(record))
 
 
@@ -88,7 +89,17 @@ async def delete_card(request: Request, who: Who) -> Response:
     kind = _kind(request)
     number, _ = await session(who)
     gone = await who.journey.delete(who.room, CHECKIN, checkin_id(number, kind, sub))
+    if gone:
+        await _tell_facilitators(who)
     return answer({"deleted": gone})
+
+
+async def _tell_facilitators(who: Who) -> None:
+    """Where facilitators see the cards, a card saved or taken back refreshes their list live
+    (``journey_changed`` "checkins": no content, like every notice); elsewhere nobody hears of
+    it, so a private card leaves no trace in anyone's page."""
+    if who.config.facilitators_see_checkins:
+        await notify(who, "checkins")
 
 
 @route

@@ -54,6 +54,8 @@ import { ErrorCode } from "./codes.js";
 /** @typedef {{session: number, kind: CheckKind, pain: number, enjoyment: number, activity: number,
  *   score: number}} Card */
 /** @typedef {{session: number, kind: CheckKind, n: number, score: number}} Summary */
+/** A member's card as facilitators see it where the room says so (`GET /journey/checkins`).
+ * @typedef {Card & {name: string}} NamedCard */
 /**
  * `GET /journey`: who you are to the journey, the session, the room, the next sessions.
  * @typedef {object} Overview
@@ -178,6 +180,9 @@ export class JourneyApi {
   myCards() { return this.call("GET", "/checkins/mine"); }
   /** @returns {Promise<{summaries: Summary[]}>} */
   summaries() { return this.call("GET", "/checkins/summary"); }
+  /** This session's cards with names (`see_checkins`, in a room whose `facilitators_see_checkins`
+   * is on; else `forbidden`). @returns {Promise<{session: number, cards: NamedCard[]}>} */
+  sessionCards() { return this.call("GET", "/checkins"); }
   /** Close this session's round (`run_session`); `too_few_answers` below five.
    * @param {CheckKind} kind @returns {Promise<Summary>} */
   closeRound(kind) { return this.call("POST", "/checkins/summary", { kind }); }

@@ -8,7 +8,7 @@ import { ErrorCode } from "./codes.js";
 import { HearthClient } from "./protocol.js";
 import { wireCalendarButton } from "./ui/calendar-button.js";
 import { byId } from "./ui/dom.js";
-import { JoinScreen } from "./ui/join.js";
+import { JoinScreen, nameFromLink, offerJourneyLink } from "./ui/join.js";
 import { watchLengths } from "./ui/length-notes.js";
 import { deviceId, peekClaims, TabMemory, takeLinkToken } from "./ui/link.js";
 import { showLobby } from "./ui/lobby.js";
@@ -40,7 +40,7 @@ function setUp(linkToken) {
   /** @type {HearthClient | null} */
   let client = null;
   const join = new JoinScreen({
-    initialName: memory.get("name") ?? "",
+    initialName: memory.get("name") ?? nameFromLink(claims),
     role: claims?.role,
     token: linkToken,
     onCheck: (check) => { handle.check = check; },
@@ -56,6 +56,7 @@ function setUp(linkToken) {
   });
   showScreen("screen-join");
   wireCalendarButton(roomId, linkToken);
+  offerJourneyLink(roomId, linkToken, claims);
   checkLink(linkToken).then((refusal) => {
     if (!refusal || client) return; // a working link, or already joining (the join reports)
     join.stop();

@@ -63,7 +63,7 @@
  * @property {string} agreement
  * @property {string} crisis_text
  * @property {{lobby: boolean, floor_mode: string, turn_seconds: number | null, max_participants: number,
- *   media?: string}} settings
+ *   media?: string, facilitators_see_checkins?: boolean}} settings
  * @property {SheetPhase[]} [run_sheet]
  */
 

@@ -103,3 +103,20 @@ async def test_my_data_exports_and_deletes_everything_about_me(server: Running) 
         assert await server.node.journey.list(room.id, "plan") == []
         await ann.ok("DELETE", "/me")
         assert [m["name"] for m in (await fran.ok("GET", "/members"))["members"]] == ["Bob"]
+
+
+async def test_where_facilitators_see_cards_a_card_saved_or_taken_back_refreshes_their_list(
+    server: Running,
+) -> None:
+    async with server.http() as http:
+        room, _, [ann] = await roster_room(server, http, "Ann", facilitators_see_checkins=True)
+        fran = await server.joined(room.facilitator, "Fran")
+        await fran.drain()
+        await ann.ok("PUT", "/checkins/in", {"pain": 5, "enjoyment": 4, "activity": 3})
+        event = await fran.recv_until("journey_changed")
+        assert event == {"type": "journey_changed", "what": "checkins", "seq": event["seq"]}
+        await ann.ok("DELETE", "/checkins/in")
+        assert (await fran.recv_until("journey_changed"))["what"] == "checkins"
+        # Taking back a card that is not there changes nothing, and says nothing.
+        assert await ann.ok("DELETE", "/checkins/in") == {"deleted": False}
+        assert [m for m in await fran.drain() if m["type"] == "journey_changed"] == []

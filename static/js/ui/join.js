@@ -189,3 +189,22 @@ export class JoinScreen {
     this.test.stop();
   }
 }
+
+/** The name a personal link carries (its `name` claim: the pseudonym the facilitator added), to
+ * fill in the name field; the person may still change it. Empty for any other link.
+ * @param {{name?: unknown} | null} claims */
+export function nameFromLink(claims) {
+  return typeof claims?.name === "string" ? claims.name : "";
+}
+
+/** "Our group between sessions" on the join screen, for a personal link only (a token with a
+ * `sub`): the journey page opens with the same token in its fragment, as from the lobby.
+ * @param {string} roomId @param {string} token @param {{sub?: unknown} | null} claims */
+export function offerJourneyLink(roomId, token, claims) {
+  const box = document.getElementById("join-journey");
+  const link = document.getElementById("join-journey-link");
+  if (!box || !(link instanceof HTMLAnchorElement)) return;
+  const personal = typeof claims?.sub === "string" && claims.sub !== "";
+  if (personal) link.href = `/r/${encodeURIComponent(roomId)}/journey#k=${encodeURIComponent(token)}`;
+  box.hidden = !personal;
+}

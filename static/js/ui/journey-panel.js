@@ -82,7 +82,7 @@ export class JourneyPanel {
     client.on("lobby", () => { this.showLobby().catch((error) => this.showLobbyError(error)); });
     client.on("journey_changed", (/** @type {{what?: string}} */ change) => this.onChanged(change?.what ?? ""));
     client.on("state", () => this.followPhase());
-    client.on("room_updated", () => this.applyRoom());
+    client.on("room_updated", () => { this.applyRoom(); this.loadCards().catch((error) => this.showError(error)); });
   }
 
   /** Everything, after a welcome (a first join, a resume, a new session). */
@@ -101,11 +101,39 @@ export class JourneyPanel {
     await Promise.all([this.loadPlans(), this.board.load(), this.loadSummary(), this.loadMyCard()]);
   }
 
-  applyRoom() {
+  /** Whether the room lets facilitators see each card (the client's room: it follows changes). */
+  facilitatorsSee() {
     const setting = this.client.state.room?.settings ?? this.overview?.room.settings;
-    const facilitatorsSee = Boolean(/** @type {{facilitators_see_checkins?: boolean} | undefined} */ (setting)?.facilitators_see_checkins);
-    this.card.setVisibility(facilitatorsSee);
-    this.lobbyCard.setVisibility(facilitatorsSee);
+    return Boolean(/** @type {{facilitators_see_checkins?: boolean} | undefined} */ (setting)?.facilitators_see_checkins);
+  }
+
+  applyRoom() {
+    this.card.setVisibility(this.facilitatorsSee());
+    this.lobbyCard.setVisibility(this.facilitatorsSee());
+  }
+
+  /** This session's cards with names, for `see_checkins` where the room's setting is on; else
+   * nothing is asked (the API would refuse) and nothing shown. */
+  async loadCards() {
+    const box = byId("journey-cards");
+    if (!this.overview || !this.can("see_checkins") || !this.facilitatorsSee()) {
+      box.hidden = true;
+      byId("journey-cards-list").replaceChildren();
+      return;
+    }
+    let cards;
+    try {
+      ({ cards } = await this.api.sessionCards());
+    } catch (error) {
+      // Turned off meanwhile: the room_updated on its way hides the list.
+      if (error instanceof JourneyError && error.code === ErrorCode.FORBIDDEN) { box.hidden = true; return; }
+      throw error;
+    }
+    box.hidden = false;
+    cards.sort((a, b) => a.name.localeCompare(b.name) || a.kind.localeCompare(b.kind));
+    byId("journey-cards-list").replaceChildren(...cards.map((c) => el("li", { text:
+      `${c.name || "A member"}, ${c.kind === "out" ? "check-out" : "check-in"}: pain ${c.pain}, enjoyment ${c.enjoyment}, activity ${c.activity}; score ${c.score.toFixed(1)}` })));
+    byId("journey-cards-none").hidden = cards.length > 0;
   }
 
   /** A card filled in already (in the lobby, or before a reload) says so. */
@@ -151,6 +179,7 @@ export class JourneyPanel {
       `Session ${s.session}, ${s.kind === "out" ? "check-out" : "check-in"}: ${s.n} people answered; the group's average score ${s.score.toFixed(1)} (0 to 10).` })));
     byId("journey-summary-none").hidden = summaries.length > 0;
     byId("journey-close-round").hidden = !this.can("run_session") || !this.overview?.session.live;
+    await this.loadCards();
   }
 
   async closeRound() {

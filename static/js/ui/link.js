@@ -29,12 +29,15 @@ export function takeLinkToken(roomId) {
   return sessionStorage.getItem(key(roomId, "token"));
 }
 
-/** The claims of a token, for display only (the server alone decides what they allow).
- * @param {string} token @returns {{role?: string, exp?: number} | null} */
+/** The claims of a token, for display only (the server alone decides what they allow): the
+ * payload read as base64url UTF-8 JSON, never verified; anything malformed is null.
+ * @param {string} token @returns {{role?: string, exp?: number, sub?: string, name?: string} | null} */
 export function peekClaims(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    const bytes = Uint8Array.from(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return claims !== null && typeof claims === "object" && !Array.isArray(claims) ? claims : null;
   } catch {
     return null;
   }

@@ -9,6 +9,7 @@ import { toast } from "./announce.js";
 import { renderBalance } from "./balance.js";
 import { FloorBanner } from "./banner.js";
 import { Chat } from "./chat.js";
+import { CheckinSetting } from "./checkin-setting.js";
 import { Console } from "./console.js";
 import { Controls } from "./controls.js";
 import { byId } from "./dom.js";
@@ -57,6 +58,7 @@ export class RoomView {
     this.schedule = new ScheduleEditor(options.roomId, options.token, () => client.state);
     this.help = new HelpPanel(client);
     this.roster = new Roster(client, options.roomId);
+    this.checkinSetting = new CheckinSetting(client, options.roomId);
     this.helpAlerts = new HelpAlerts(client, (person) => this.chat.replyTo(person));
     this.runSheet = wireRunSheet(client, options.roomId);
     wireAskerNotice(client);

@@ -3,11 +3,13 @@ default. The facilitator adds a member in the console and runs each session from
 run-sheet with Next phase; the member (on their personal link) checks in when the check-in
 round begins, writes an action plan in goal setting and posts to the board; the facilitator
 ends the session with its confirmation. At the next session last week's plan is there to
-review in the review phase, the board has grown, and the member's trend shows both sessions."""
+review in the review phase, the board has grown, and the member's trend shows both sessions.
+The same, on the embedded default (SQLite) and on a real redis-server."""
 
 from __future__ import annotations
 
 import msgspec
+import pytest
 from playwright.async_api import Page, expect
 
 from rooms.runsheet import TEMPLATES
@@ -53,10 +55,16 @@ async def end_session(fran: Page, ann: Page) -> None:
         await expect(page.locator("#screen-ended")).to_be_visible()
 
 
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
 async def test_two_consecutive_sessions_with_phases_goals_reviewed_a_growing_board_and_check_ins(
-    start_server: StartServer, people: People
+    start_server: StartServer, people: People, store: str, request: pytest.FixtureRequest
 ) -> None:
-    server = await start_server()
+    if store == "redis":
+        server = await start_server(store=request.getfixturevalue("redis_server").url)
+    else:
+        server = await start_server()
+    expected = {"sqlite": "SqliteJourney", "redis": "RedisJourney"}[store]
+    assert type(server.node.journey).__name__ == expected
     room = await server.create_room(
         title="Tuesday pain group", lobby=False, run_sheet=msgspec.to_builtins(PHASES)
     )

@@ -23,7 +23,7 @@ from rooms.backends.journey_base import JourneyStore
 from rooms.codes import ErrorCode
 from rooms.commands import JourneyNotice
 from rooms.errors import CommandError
-from rooms.journey.limits import BODY_MAX_BYTES, RATE_BURST, RATE_PER_SECOND
+from rooms.journey.limits import ANSWER_BYTES_PER_TOKEN, BODY_MAX_BYTES, RATE_BURST, RATE_PER_SECOND
 from rooms.journey.model import Member
 from rooms.journey.rules import Refused
 from rooms.journey.visibility import Viewer
@@ -100,6 +100,15 @@ class Rates:
             bucket = self._buckets[key] = TokenBucket(RATE_PER_SECOND, RATE_BURST)
         return bucket.take()
 
+    def charge(self, key: str, cost: float) -> None:
+        """Charge a link for an answer by its size, once it is built (a token per whole
+        ``ANSWER_BYTES_PER_TOKEN``, so small answers cost only their request):
+        a full board costs some twenty requests, so fetching it in a loop is slow for the one who
+        does it, and cheap for the node."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.charge(cost)
+
     def _forget_idle(self) -> None:
         for key, bucket in list(self._buckets.items()):
             bucket.take(0.0)  # refills it
@@ -150,7 +159,11 @@ def route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         try:
-            return await handler(request, await who(request))
+            response = await handler(request, await who(request))
+            _rates(request).charge(
+                link_tag(bearer(request) or ""), len(response.body) // ANSWER_BYTES_PER_TOKEN
+            )
+            return response
         except Problem as problem:
             response = api_error(problem.status, problem.code, problem.message)
             if problem.status == 429:

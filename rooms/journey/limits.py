@@ -39,3 +39,5 @@ BODY_MAX_BYTES = 8 * 1024  # every JSON body of the journey API
 # HTTP rate per link (token): a member hammering the board must not slow other rooms.
 RATE_PER_SECOND = 10.0
 RATE_BURST = 60
+# Beyond its one token, an answer costs a token per this many bytes (a full board, ~330 KiB: ~20).
+ANSWER_BYTES_PER_TOKEN = 16 * 1024

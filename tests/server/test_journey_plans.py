@@ -120,3 +120,22 @@ async def test_each_link_has_its_own_rate(server: Running, monkeypatch: pytest.M
         assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
         assert limited.headers["retry-after"] == "1"
         await fran.ok("GET", "/board")
+
+
+async def test_a_large_answer_costs_its_size_in_requests(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fetching a full board in a loop costs the link its size (a token per
+    ANSWER_BYTES_PER_TOKEN), so it waits sooner than with small answers; other links do not."""
+    monkeypatch.setattr(journey_auth, "RATE_PER_SECOND", 0.001)  # no refill during the test
+    monkeypatch.setattr(journey_auth, "RATE_BURST", 10)
+    monkeypatch.setattr(journey_auth, "ANSWER_BYTES_PER_TOKEN", 1024)
+    async with server.http() as http:
+        room, fran, [robin] = await roster_room(server, http, "Robin")
+        for n in range(3):
+            await robin.ok("POST", "/board", {"text": f"{n} " + "x" * 990}, status=201)  # 3 posts, ~3 KiB
+        served = 0
+        while served < 10 and (await robin.call("GET", "/board")).status_code == 200:
+            served += 1  # each ~3 KiB answer costs 1 + 3 tokens
+        assert 1 <= served <= 2, f"{served} boards served: charged by request alone, 7 would be"
+        await fran.ok("GET", "/board")

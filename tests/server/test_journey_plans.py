@@ -131,7 +131,7 @@ async def test_a_large_answer_costs_its_size_in_requests(
     monkeypatch.setattr(journey_auth, "RATE_BURST", 10)
     monkeypatch.setattr(journey_auth, "ANSWER_BYTES_PER_TOKEN", 1024)
     async with server.http() as http:
-        room, fran, [robin] = await roster_room(server, http, "Robin")
+        _room, fran, [robin] = await roster_room(server, http, "Robin")
         for n in range(3):
             await robin.ok("POST", "/board", {"text": f"{n} " + "x" * 990}, status=201)  # 3 posts, ~3 KiB
         served = 0

@@ -23,6 +23,13 @@ log = logging.getLogger("hearth.sfu")
 
 
 ROOM_PREFIX = "hearth-"
+KEYFRAME_EVERY_SECONDS = 5
+"""Janus asks every publisher for a key frame this often (``fir_freq``). A subscriber switched to
+another simulcast layer (See larger, the floor) waits for that layer's next key frame; Janus asks
+for one at the switch, but a browser may not answer a request that comes right after its last
+key frame, and without this the subscriber would stay on the old layer for good (seen in about
+half the runs of tests/e2e/test_sfu.py's See larger). A key frame every 5 s costs a few percent
+of a stream's bytes."""
 
 
 def janus_room_id() -> str:
@@ -32,9 +39,10 @@ def janus_room_id() -> str:
 
 def room_options(room: str, secret: str, seats: int) -> dict[str, object]:
     """The VideoRoom ``create`` request of a session: Opus and VP8, the audio level events the
-    active speaker comes from, and room for twice the seats as publishers: facilitators get in
-    beyond the seat limit, and a participant whose Janus session is being replaced (a resume, a
-    restart) is briefly there twice. Its ``secret`` is the Janus secret, so only Hearth may
+    active speaker comes from, a key frame asked for every ``KEYFRAME_EVERY_SECONDS``, and room
+    for twice the seats as publishers: facilitators get in beyond the seat limit, and a
+    participant whose Janus session is being replaced (a resume, a restart) is briefly there
+    twice. Its ``secret`` is the Janus secret, so only Hearth may
     moderate, kick or destroy in it."""
     return {
         "request": "create",
@@ -45,6 +53,7 @@ def room_options(room: str, secret: str, seats: int) -> dict[str, object]:
         "audiocodec": "opus",
         "videocodec": "vp8",
         "audiolevel_event": True,
+        "fir_freq": KEYFRAME_EVERY_SECONDS,
         "notify_joining": True,
         "is_private": True,
         "permanent": False,

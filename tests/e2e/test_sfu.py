@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
+from server.sfu.subscription import HIGH, LOW, feed_owner
 from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -207,19 +208,33 @@ async def test_see_larger_asks_the_media_server_for_the_high_layer(
     start_server: StartServer, janus: JanusProcess, people: People
 ) -> None:
     server = await sfu_server(start_server, janus)
-    _room, fac, ann, _fac_id, ann_id = await two_browsers(server, people)
+    room, fac, ann, fac_id, ann_id = await two_browsers(server, people)
     await frames_rising(fac, [ann_id], timeout=MEDIA_TIMEOUT)
+
+    def asked() -> int | None:
+        """The layer of Ann's video that the server last asked Janus to send Fran."""
+        assert server.node.sfu is not None
+        peer = server.node.sfu.rooms[room.id].peers.get(fac_id)
+        sub = peer.sub if peer is not None else None
+        for stream in sub.streams if sub is not None else []:
+            if stream.get("type") == "video" and feed_owner(stream.get("feed_id", "")) == ann_id:
+                return sub.layers.get(str(stream["mid"])) if sub is not None else None
+        return None
 
     async def layer() -> str:
         """Which of Ann's layers Fran receives now (by its width as Ann sends it now: a busy
-        machine makes Chromium scale every layer down), "" when none matches."""
+        machine makes Chromium scale every layer down), "" when none matches; "unsent" when Ann's
+        browser sends no high layer at the moment (a busy machine may stop encoding it)."""
         width = int((await stats(fac)).get(ann_id, {}).get("frameWidth") or 0)
         sent: dict[str, int] = await ann.evaluate(LAYER_WIDTHS)
-        return "high" if width == sent.get("h") else "low" if width in (sent.get("m"), sent.get("l")) else ""
+        if "h" not in sent:
+            return "unsent"
+        return "high" if width == sent["h"] else "low" if width == sent.get("l") else ""
 
     async def at(wanted: str) -> bool:
-        return await layer() == wanted
+        return await layer() in (wanted, "unsent")
 
+    await eventually(lambda: asked() == LOW, "the server asking Janus for Ann's low layer")
     await eventually(lambda: at("low"), "Ann at a low layer (nobody holds the floor)", timeout=MEDIA_TIMEOUT)
     tile = fac.locator(f'#tiles article.tile[data-participant-id="{ann_id}"]')
     pin = tile.get_by_role("button", name="See larger: Ann")
@@ -227,12 +242,14 @@ async def test_see_larger_asks_the_media_server_for_the_high_layer(
     await fac.keyboard.press("Enter")  # keyboard reachable, named, a toggle
     await expect(pin).to_have_attribute("aria-pressed", "true")
     await expect(tile).to_have_class(re.compile(r"\bpinned\b"))
+    await eventually(lambda: asked() == HIGH, "the server asking Janus for Ann's high layer")
     await eventually(lambda: at("high"), "Ann at the high layer once pinned", timeout=MEDIA_TIMEOUT)
 
     await frames_grow(fac, ann_id, 20)
     await pin.click()
     await expect(pin).to_have_attribute("aria-pressed", "false")
     await expect(tile).not_to_have_class(re.compile(r"\bpinned\b"))
+    await eventually(lambda: asked() == LOW, "the server asking Janus for Ann's low layer again")
     await eventually(lambda: at("low"), "Ann back at a low layer once unpinned", timeout=MEDIA_TIMEOUT)
 
 

@@ -42,8 +42,8 @@ def room_options(room: str, secret: str, seats: int) -> dict[str, object]:
     active speaker comes from, a key frame asked for every ``KEYFRAME_EVERY_SECONDS``, and room
     for twice the seats as publishers: facilitators get in beyond the seat limit, and a
     participant whose Janus session is being replaced (a resume, a restart) is briefly there
-    twice. Its ``secret`` is the Janus secret, so only Hearth may
-    moderate, kick or destroy in it."""
+    twice. Its ``secret`` is the Janus secret, so only Hearth may moderate, kick or destroy in
+    it."""
     return {
         "request": "create",
         "room": room,

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from server.sfu.subscription import HIGH, LOW, feed_owner
+from server.sfu.subscription import HIGH, LOW
 from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -47,6 +47,7 @@ from tests.peers.conftest import frames_rising as peer_frames_rising
 from tests.polling import eventually
 from tests.server.conftest import Room, Running, StartServer
 from tests.server.echo_helpers import loopback_ice
+from tests.sfu.conftest import asked_layers
 
 __all__ = ["loopback_ice", "peers"]  # fixtures, used here by name
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("loopback_ice")]
@@ -213,13 +214,7 @@ async def test_see_larger_asks_the_media_server_for_the_high_layer(
 
     def asked() -> int | None:
         """The layer of Ann's video that the server last asked Janus to send Fran."""
-        assert server.node.sfu is not None
-        peer = server.node.sfu.rooms[room.id].peers.get(fac_id)
-        sub = peer.sub if peer is not None else None
-        for stream in sub.streams if sub is not None else []:
-            if stream.get("type") == "video" and feed_owner(stream.get("feed_id", "")) == ann_id:
-                return sub.layers.get(str(stream["mid"])) if sub is not None else None
-        return None
+        return asked_layers(server, room.id, fac_id).get(ann_id)
 
     async def layer() -> str:
         """Which of Ann's layers Fran receives now (by its width as Ann sends it now: a busy

@@ -16,6 +16,7 @@ import pytest
 from rooms.model import SfuPlacement
 from server.peers import HearthPeer, LocalMedia
 from server.sfu.janus import Janus
+from server.sfu.subscription import feed_owner
 from tests.janus import JanusProcess, hold, launch
 from tests.peers.conftest import SMALL, MakePeer, invite, media_file, peers  # noqa: F401  (fixtures)
 from tests.polling import eventually
@@ -37,6 +38,19 @@ def tiny(**extra: Any) -> LocalMedia:
 
 async def sfu_room(server: Running, **fields: Any) -> Room:
     return await server.create_room(media="sfu", lobby=False, **fields)
+
+
+def asked_layers(server: Running, room: str, viewer: str) -> dict[str, int]:
+    """The simulcast layer the server last asked Janus to send ``viewer`` of each other person's
+    video, by participant id; empty while ``viewer`` has no peer on this node."""
+    sfu = server.node.sfu
+    assert sfu is not None
+    peer = sfu.rooms[room].peers.get(viewer)
+    if peer is None:
+        return {}
+    sub = peer.sub
+    owners = {str(s["mid"]): feed_owner(s["feed_id"]) for s in sub.streams if s.get("type") == "video"}
+    return {owners[mid]: layer for mid, layer in sub.layers.items() if mid in owners}
 
 
 def link(server: Running, room: Room, facilitator: bool = False) -> str:

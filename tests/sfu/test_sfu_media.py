@@ -10,7 +10,16 @@ from tests.janus import JanusProcess
 from tests.peers.conftest import MakePeer
 from tests.polling import eventually
 from tests.server.conftest import StartServer
-from tests.sfu.conftest import MEDIA_TIMEOUT, audio, frames, link, media_flows, sfu_room, tiny
+from tests.sfu.conftest import (
+    MEDIA_TIMEOUT,
+    asked_layers,
+    audio,
+    frames,
+    link,
+    media_flows,
+    sfu_room,
+    tiny,
+)
 
 
 async def test_three_participants_receive_each_others_video_and_audio_through_janus(
@@ -65,14 +74,9 @@ async def test_the_pinned_person_and_the_floor_holder_are_received_at_the_high_l
     for person in people:
         await person.join()
     await media_flows(people, people, frames, "video from everyone at everyone")
-    sfu = server.node.sfu
-    assert sfu is not None
 
     def layers(viewer: str) -> dict[str, int]:
-        """The simulcast layer Janus sends ``viewer`` of each other person's video."""
-        sub = sfu.rooms[room.id].peers[viewer].sub
-        owners = {str(s["mid"]): s["feed_id"].split("~")[0] for s in sub.streams if s.get("type") == "video"}
-        return {owners[mid]: layer for mid, layer in sub.layers.items() if mid in owners}
+        return asked_layers(server, room.id, viewer)
 
     await eventually(lambda: layers(bo.id) == {fran.id: LOW, ana.id: LOW}, "everyone low at first")
     await bo.request({"type": "sfu_view", "pin": ana.id})
